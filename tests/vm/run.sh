@@ -1,0 +1,70 @@
+#!/bin/bash
+# run.sh [-t SECS] [-m MEM] KVER OUTDIR COMMAND...
+#
+# Boot Debian kernel KVER under qemu (TCG unless JM_QEMU_ACCEL says
+# otherwise), run COMMAND as root inside it with the host's root file
+# system (read-only, with a tmpfs overlay) and OUTDIR mounted at /results,
+# and exit with COMMAND's status.  The serial log is kept in
+# OUTDIR/serial.log.  A guest that does not finish within SECS seconds is
+# killed, and a guest that panics, oopses or times out is a failure
+# (exit 124 for a timeout, 125 for a guest that died without a status).
+set -uo pipefail
+timeout=600 mem=3G
+while getopts t:m: o; do
+	case $o in
+	t) timeout=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 3 ] || { echo "usage: run.sh [-t SECS] [-m MEM] KVER OUTDIR COMMAND..." >&2; exit 2; }
+kver=$1 out=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+build=${O:-$(cd "$here/../.." && pwd)/build}
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || { echo "run.sh: no kernel image $kernel: run 'make deps'" >&2; exit 2; }
+
+initrd=$build/vm/$kver/initramfs.cpio.gz
+mkdir -p "$(dirname "$initrd")" "$out"
+if [ ! -s "$initrd" ] || [ "$here/init" -nt "$initrd" ] || [ "$here/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$here/mkinitramfs.sh" "$kver" "$initrd" || exit 2
+fi
+
+out=$(cd "$out" && pwd)
+rm -f "$out/rc" "$out/serial.log"
+{
+	echo "cd $(printf '%q' "$PWD") || exit 2"
+	printf '%q ' "$@"
+	echo
+} >"$out/cmd"
+
+accel=${JM_QEMU_ACCEL:-tcg}
+cpu=max
+[ "$accel" = kvm ] && cpu=host
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+	-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
+	-nodefaults -no-reboot -display none -monitor none \
+	-serial "file:$out/serial.log" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic rdinit=/init" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
+	</dev/null
+qrc=$?
+if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+	echo "run.sh: $kver: guest timed out after ${timeout}s; serial log: $out/serial.log" >&2
+	exit 124
+fi
+if grep -qE 'Kernel panic|BUG:|Oops|WARNING: CPU|general protection fault|KASAN|UBSAN|hung_task|blocked for more than' "$out/serial.log"; then
+	echo "run.sh: $kver: kernel reported a problem; serial log: $out/serial.log" >&2
+	grep -m5 -E 'Kernel panic|BUG:|Oops|WARNING: CPU|general protection fault|KASAN|UBSAN|blocked for more than' "$out/serial.log" >&2
+	exit 125
+fi
+if [ ! -s "$out/rc" ]; then
+	echo "run.sh: $kver: guest ended without a status (qemu exit $qrc); serial log: $out/serial.log" >&2
+	tail -n 20 "$out/serial.log" >&2
+	exit 125
+fi
+exit "$(cat "$out/rc")"
