@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dmtool: talking to device-mapper through libdevmapper.
+ */
+#ifndef DMTOOL_JMDM_H
+#define DMTOOL_JMDM_H
+
+#include "jmstatus.h"
+
+#define JM_NAME_MAX 128
+
+/* One jobmirror device as dmtool sees it. */
+struct jm_device {
+	char name[JM_NAME_MAX];
+	char uuid[JM_NAME_MAX];
+	uint32_t major, minor;
+	uint64_t start, length;		/* the jobmirror segment, in sectors */
+	struct jm_status status;
+	struct jm_table table;
+};
+
+/* Results of jm_dm_get(). */
+enum jm_get_result {
+	JM_GET_OK = 0,
+	JM_GET_NO_DEVICE,	/* no device of that name */
+	JM_GET_NOT_JOBMIRROR,	/* the device has no jobmirror target */
+	JM_GET_FAILED,		/* an ioctl failed or a line did not parse */
+};
+
+/* Silence libdevmapper's own logging; failures are reported by dmtool. */
+void jm_dm_init(void);
+
+/* The last error libdevmapper logged, or "" (for messages). */
+const char *jm_dm_last_error(void);
+
+/* Fill @dev for the device called @name. */
+enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev);
+
+/*
+ * Call @fn for each jobmirror device, in name order.  Returns 0, or -1 if
+ * the device list could not be read.
+ */
+int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg);
+
+/* A device given as major:minor, as a path name: "/dev/ram0", "/dev/mapper/x". */
+void jm_dm_devpath(const char *majmin, char *out, size_t outsz);
+
+#endif /* DMTOOL_JMDM_H */
