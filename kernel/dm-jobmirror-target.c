@@ -12,6 +12,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/slab.h>
+#include <linux/dm-ioctl.h>
 
 #include "dm-jobmirror.h"
 
@@ -48,9 +49,12 @@ static const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS] = {
 	DM_JOBMIRROR_MESSAGES(JM_MSG_NARGS)
 };
 
-static const char *jm_name(struct jobmirror *jm)
+/* The device's name (as "dmsetup ls" shows it), for log lines. */
+static const char *jm_name(struct jobmirror *jm, char name[DM_NAME_LEN])
 {
-	return dm_device_name(dm_table_get_md(jm->ti->table));
+	if (dm_copy_name_and_uuid(dm_table_get_md(jm->ti->table), name, NULL))
+		return dm_device_name(dm_table_get_md(jm->ti->table));
+	return name;
 }
 
 static void jm_put_devices(struct jobmirror *jm)
@@ -229,6 +233,7 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
 {
 	struct jobmirror *jm = ti->private;
+	char name[DM_NAME_LEN];
 	unsigned int msg;
 	u64 speed;
 
@@ -236,12 +241,12 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 		if (!strcmp(argv[0], jm_msg_names[msg]))
 			break;
 	if (msg == DM_JOBMIRROR_NR_MSGS) {
-		DMWARN_LIMIT("%s: unknown message '%s'", jm_name(jm), argv[0]);
+		DMWARN_LIMIT("%s: unknown message '%s'", jm_name(jm, name), argv[0]);
 		return -EINVAL;
 	}
 	if (argc - 1 != jm_msg_nargs[msg]) {
 		DMWARN_LIMIT("%s: message '%s' takes %u argument(s), not %u",
-			     jm_name(jm), argv[0], jm_msg_nargs[msg], argc - 1);
+			     jm_name(jm, name), argv[0], jm_msg_nargs[msg], argc - 1);
 		return -EINVAL;
 	}
 
@@ -249,14 +254,14 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	case DM_JOBMIRROR_MSG_SET_SPEED:
 		if (jm_parse_u64(argv[1], U64_MAX, &speed)) {
 			DMWARN_LIMIT("%s: set_speed '%s' is not a number of bytes/s",
-				     jm_name(jm), argv[1]);
+				     jm_name(jm, name), argv[1]);
 			return -EINVAL;
 		}
 		WRITE_ONCE(jm->speed, speed);
 		return 0;
 	default:
 		DMWARN_LIMIT("%s: message '%s' is not valid in state %s",
-			     jm_name(jm), argv[0], jm_state_names[jm->state]);
+			     jm_name(jm, name), argv[0], jm_state_names[jm->state]);
 		return -EBUSY;
 	}
 }

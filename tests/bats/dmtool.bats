@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# dmtool list and status on real devices, missing ones and other targets.
+
+load helpers
+
+@test "dmtool --help lists the commands and exits 0" {
+	run "$DMTOOL" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"list [--json]"* && "$output" == *"status [NAME...] [--json]"* ]]
+}
+
+@test "dmtool usage errors exit 2 with a one-line reason" {
+	run "$DMTOOL"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: no command given" ]]
+	run "$DMTOOL" frobnicate
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: unknown command 'frobnicate'" ]]
+	run "$DMTOOL" list --bogus
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: list: unrecognized option '--bogus'" ]]
+	run "$DMTOOL" list extra
+	[ "$status" -eq 2 ]
+}
+
+@test "dmtool list with no jobmirror device prints nothing" {
+	dmsetup create jmb-lin --table "0 2048 linear /dev/ram3 0"
+	run "$DMTOOL" list
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	run "$DMTOOL" list --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -c .)" = '{"devices":[]}' ]
+}
+
+@test "dmtool list shows jobmirror devices only, in name order" {
+	dmsetup create jmb-lin --table "0 2048 linear /dev/ram3 0"
+	jm_create jmb-b 131072 mirror /dev/ram0 /dev/ram1 - 128
+	jm_create jmb-a 2048 mirror /dev/ram2 /dev/ram4 - 8
+	run "$DMTOOL" list
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == NAME*MODE*STATE*PROGRESS*IOSTATUS*IO*SIZE*SOURCE*DEST ]]
+	[[ "${lines[1]}" == jmb-a*mirror*none*0.0%*ok*running*1.0\ MiB*/dev/ram2*/dev/ram4 ]]
+	[[ "${lines[2]}" == jmb-b*mirror*none*0.0%*ok*running*64.0\ MiB*/dev/ram0*/dev/ram1 ]]
+	[ "${#lines[@]}" -eq 3 ]
+	run "$DMTOOL" list --json
+	[ "$(echo "$output" | jq -r '[.devices[].name] | join(",")')" = "jmb-a,jmb-b" ]
+}
+
+@test "dmtool status prints every field of a device" {
+	jm_create jmb-st 131072 mirror /dev/ram0 /dev/ram1 - 128 4 speed 2097152 werror stop
+	run "$DMTOOL" status jmb-st
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "jmb-st:" ]
+	[[ "$output" == *"state"*"none"* ]]
+	[[ "$output" == *"progress"*"0.0% (0 B of 64.0 MiB)"* ]]
+	[[ "$output" == *"dirty"*"1024 of 1024 regions of 64.0 KiB"* ]]
+	[[ "$output" == *"speed"*"2.0 MiB/s"* ]]
+	[[ "$output" == *"source"*"/dev/ram0"* && "$output" == *"dest"*"/dev/ram1"* ]]
+	[[ "$output" == *"werror stop"* ]]
+}
+
+@test "dmtool status --json has the contract's keys with numbers as numbers" {
+	dmsetup create jmb-lin --table "0 262144 linear /dev/ram3 0"
+	jm_create jmb-js 131072 mirror /dev/ram0 /dev/mapper/jmb-lin /dev/ram2 128 2 io_hang_timeout 30
+	run "$DMTOOL" status jmb-js --json
+	[ "$status" -eq 0 ]
+	d=$(echo "$output" | jq -c '.devices[0]')
+	for k in name mode state offset len progress dirty_regions regions region_size iostatus \
+		 io held speed errors event_seq stop_reason job_error source dest metadata \
+		 on_source_error on_target_error rerror werror io_hang_timeout io_hang_interval copy_mode; do
+		echo "$d" | jq -e "has(\"$k\")" >/dev/null || { echo "missing key $k"; false; }
+	done
+	[ "$(echo "$d" | jq -r '[.offset, .len, .region_size, .regions, .dirty_regions, .held, .speed, .event_seq, .progress] | map(type) | unique | join(",")')" = number ]
+	[ "$(echo "$d" | jq -c .errors)" = '{"source":0,"dest":0,"io":0}' ]
+	[ "$(echo "$d" | jq -r .len)" -eq $((131072 * 512)) ]
+	[ "$(echo "$d" | jq -r .region_size)" -eq 65536 ]
+	[ "$(echo "$d" | jq -r .regions)" -eq 1024 ]
+	[ "$(echo "$d" | jq -r .dest)" = /dev/mapper/jmb-lin ]
+	[ "$(echo "$d" | jq -r .metadata)" = /dev/ram2 ]
+	[ "$(echo "$d" | jq -r .werror)" = enospc ]
+	[ "$(echo "$d" | jq -r .io_hang_timeout)" -eq 30 ]
+	[ "$(echo "$d" | jq -r .stop_reason)" = - ]
+}
+
+@test "dmtool status of a missing device exits 3" {
+	run "$DMTOOL" status jmb-nothere
+	[ "$status" -eq 3 ]
+	[ "$output" = "dmtool: status jmb-nothere: no such device" ]
+	run "$DMTOOL" status jmb-nothere --json
+	[ "$status" -eq 3 ]
+	[[ "$output" != *"{"* ]]
+}
+
+@test "dmtool status of a device of another target exits 3" {
+	dmsetup create jmb-lin --table "0 2048 linear /dev/ram3 0"
+	run "$DMTOOL" status jmb-lin
+	[ "$status" -eq 3 ]
+	[ "$output" = "dmtool: status jmb-lin: not a jobmirror device" ]
+}
+
+@test "dmtool status of several devices reports each and fails for the missing one" {
+	jm_create jmb-one 2048 mirror /dev/ram0 /dev/ram1 - 8
+	run "$DMTOOL" status jmb-one jmb-nothere
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"jmb-one:"* ]]
+	[[ "$output" == *"dmtool: status jmb-nothere: no such device"* ]]
+}
+
+@test "dmtool status with no name shows every jobmirror device" {
+	jm_create jmb-one 2048 mirror /dev/ram0 /dev/ram1 - 8
+	jm_create jmb-two 2048 mirror /dev/ram2 /dev/ram3 - 8
+	run "$DMTOOL" status --json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq '.devices | length')" -eq 2 ]
+}
