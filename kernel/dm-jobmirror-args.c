@@ -167,7 +167,7 @@ static int jm_parse_opt(struct dm_target *ti, enum dm_jobmirror_opt opt,
 	case DM_JOBMIRROR_OPT_COPY_MODE:
 		i = jm_lookup(val, jm_copy_mode_names, DM_JOBMIRROR_NR_COPY_MODES);
 		if (i < 0)
-			return jm_fail(ti, "copy_mode '%s' is not a copy mode: use background or write_blocking",
+			return jm_fail(ti, "copy_mode '%s' is not background or write_blocking",
 				       val);
 		cfg->copy_mode = i;
 		return 0;
@@ -257,7 +257,7 @@ int jm_parse_table(struct dm_target *ti, unsigned int argc, char **argv,
 	cfg->copy_mode = DM_JOBMIRROR_COPY_BACKGROUND;
 
 	if (argc < 5)
-		return jm_fail(ti, "%u of 5 required words given: <mode> <source> <dest> <metadata> <region_size> [<#opt_args> <opt_args>...]",
+		return jm_fail(ti, "%u of 5 required words: mode source dest metadata region_size",
 			       argc);
 
 	mode = dm_shift_arg(&as);

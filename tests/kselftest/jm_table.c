@@ -52,8 +52,8 @@ FIXTURE_TEARDOWN(bad_line)
 	FIXTURE_VARIANT_ADD(bad_line, id) { .params = p, .reason = r }
 
 BAD(too_few_words, "mirror /dev/ram0 /dev/ram1 -",
-    "jobmirror: 4 of 5 required words given");
-BAD(no_words, "", "jobmirror: 0 of 5 required words given");
+    "jobmirror: 4 of 5 required words");
+BAD(no_words, "", "jobmirror: 0 of 5 required words");
 BAD(unknown_mode, "copy /dev/ram0 /dev/ram1 - 128",
     "jobmirror: unknown mode 'copy': use mirror or stream");
 BAD(region_not_power_of_two, "mirror /dev/ram0 /dev/ram1 - 100",
@@ -129,7 +129,7 @@ BAD(hang_interval_zero, "mirror /dev/ram0 /dev/ram1 - 128 2 io_hang_interval 0",
 BAD(hang_interval_word, "mirror /dev/ram0 /dev/ram1 - 128 2 io_hang_interval 1s",
     "jobmirror: io_hang_interval '1s' is not a number of milliseconds");
 BAD(copy_mode_unknown, "mirror /dev/ram0 /dev/ram1 - 128 2 copy_mode sync",
-    "jobmirror: copy_mode 'sync' is not a copy mode: use background or write_blocking");
+    "jobmirror: copy_mode 'sync' is not background or write_blocking");
 BAD(start_paused_with_value, "mirror /dev/ram0 /dev/ram1 - 128 2 start_paused yes",
     "jobmirror: unknown optional argument 'yes'");
 BAD(stream_not_yet, "stream /dev/ram0 /dev/ram1 /dev/ram2 128",

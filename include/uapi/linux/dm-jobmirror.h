@@ -168,20 +168,46 @@
 #define __DM_JM_MSG(id, name, n)	DM_JOBMIRROR_MSG_##id,
 #define __DM_JM_FIELD(id, name)		DM_JOBMIRROR_FIELD_##id,
 
-enum dm_jobmirror_mode { DM_JOBMIRROR_MODES(__DM_JM_MODE) DM_JOBMIRROR_NR_MODES };
-enum dm_jobmirror_state { DM_JOBMIRROR_STATES(__DM_JM_STATE) DM_JOBMIRROR_NR_STATES };
-enum dm_jobmirror_policy { DM_JOBMIRROR_POLICIES(__DM_JM_POLICY) DM_JOBMIRROR_NR_POLICIES };
+enum dm_jobmirror_mode {
+	DM_JOBMIRROR_MODES(__DM_JM_MODE) DM_JOBMIRROR_NR_MODES
+};
+
+enum dm_jobmirror_state {
+	DM_JOBMIRROR_STATES(__DM_JM_STATE) DM_JOBMIRROR_NR_STATES
+};
+
+enum dm_jobmirror_policy {
+	DM_JOBMIRROR_POLICIES(__DM_JM_POLICY) DM_JOBMIRROR_NR_POLICIES
+};
+
 enum dm_jobmirror_iostatus {
 	DM_JOBMIRROR_IOSTATUSES(__DM_JM_IOSTATUS) DM_JOBMIRROR_NR_IOSTATUSES
 };
-enum dm_jobmirror_io { DM_JOBMIRROR_IO_STATES(__DM_JM_IO) DM_JOBMIRROR_NR_IO_STATES };
+
+enum dm_jobmirror_io {
+	DM_JOBMIRROR_IO_STATES(__DM_JM_IO) DM_JOBMIRROR_NR_IO_STATES
+};
+
 enum dm_jobmirror_copy_mode {
 	DM_JOBMIRROR_COPY_MODES(__DM_JM_COPY) DM_JOBMIRROR_NR_COPY_MODES
 };
-enum dm_jobmirror_op { DM_JOBMIRROR_OPS(__DM_JM_OP) DM_JOBMIRROR_NR_OPS };
-enum dm_jobmirror_event { DM_JOBMIRROR_EVENTS(__DM_JM_EVENT) DM_JOBMIRROR_NR_EVENTS };
-enum dm_jobmirror_opt { DM_JOBMIRROR_OPT_ARGS(__DM_JM_OPT) DM_JOBMIRROR_NR_OPTS };
-enum dm_jobmirror_msg { DM_JOBMIRROR_MESSAGES(__DM_JM_MSG) DM_JOBMIRROR_NR_MSGS };
+
+enum dm_jobmirror_op {
+	DM_JOBMIRROR_OPS(__DM_JM_OP) DM_JOBMIRROR_NR_OPS
+};
+
+enum dm_jobmirror_event {
+	DM_JOBMIRROR_EVENTS(__DM_JM_EVENT) DM_JOBMIRROR_NR_EVENTS
+};
+
+enum dm_jobmirror_opt {
+	DM_JOBMIRROR_OPT_ARGS(__DM_JM_OPT) DM_JOBMIRROR_NR_OPTS
+};
+
+enum dm_jobmirror_msg {
+	DM_JOBMIRROR_MESSAGES(__DM_JM_MSG) DM_JOBMIRROR_NR_MSGS
+};
+
 enum dm_jobmirror_field {
 	DM_JOBMIRROR_STATUS_FIELDS(__DM_JM_FIELD) DM_JOBMIRROR_NR_FIELDS
 };
