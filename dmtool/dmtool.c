@@ -278,9 +278,7 @@ static void print_status(const struct jm_device *d)
 
 	printf("%s:\n", d->name);
 	status_row(tb, "  mode", "%s", jm_mode_names[s->mode]);
-	status_row(tb, "  state", "%s%s", jm_state_names[s->state],
-		   s->state == DM_JOBMIRROR_STATE_NONE ?
-		   " (no job engine in this version: I/O passes through to the source)" : "");
+	status_row(tb, "  state", "%s", jm_state_names[s->state]);
 	human_size(s->offset * 512, a, sizeof(a));
 	human_size(s->len * 512, b, sizeof(b));
 	status_row(tb, "  progress", "%.1f%% (%s of %s)", jm_progress(s), a, b);

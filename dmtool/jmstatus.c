@@ -226,6 +226,6 @@ int jm_parse_table(const char *params, struct jm_table *tb)
 double jm_progress(const struct jm_status *st)
 {
 	if (!st->len)
-		return st->state == DM_JOBMIRROR_STATE_NONE ? 0.0 : 100.0;
+		return 100.0;
 	return 100.0 * (double)st->offset / (double)st->len;
 }

@@ -2,10 +2,9 @@
 /*
  * dm-jobmirror: device-mapper target glue.
  *
- * This file holds the constructor and destructor, the map function and
- * the status and message callbacks.  In this version the target has no
- * job engine yet: a mirror device passes all I/O through to its source,
- * reports its job state as "none" and copies nothing.
+ * This file holds the constructor and destructor, the status and message
+ * callbacks and the suspend hooks; the user I/O path is in
+ * dm-jobmirror-io.c, the job engine in dm-jobmirror-job.c.
  */
 #include <linux/module.h>
 #include <linux/init.h>
@@ -16,46 +15,14 @@
 
 #include "dm-jobmirror.h"
 
-/**
- * struct jobmirror - one jobmirror target instance.
- * @ti: the dm target.
- * @cfg: the table line, parsed.
- * @source: the source device (mirror) or backing device (stream).
- * @dest: the destination device.
- * @meta: the metadata device, or NULL.
- * @nr_regions: number of regions covering the target.
- * @state: the job state.
- * @speed: the live copy rate limit (bytes/s), changed by set_speed.
- * @event_seq: number of events raised.
- */
-struct jobmirror {
-	struct dm_target *ti;
-	struct jm_config cfg;
-	struct dm_dev *source;
-	struct dm_dev *dest;
-	struct dm_dev *meta;
-	sector_t nr_regions;
-	enum dm_jobmirror_state state;
-	u64 speed;
-	u64 event_seq;
-};
-
-static const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS] = {
+const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS] = {
 	DM_JOBMIRROR_MESSAGES(DM_JOBMIRROR_NAME_OF3)
 };
 
 #define JM_MSG_NARGS(id, name, n)	n,
-static const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS] = {
+const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS] = {
 	DM_JOBMIRROR_MESSAGES(JM_MSG_NARGS)
 };
-
-/* The device's name (as "dmsetup ls" shows it), for log lines. */
-static const char *jm_name(struct jobmirror *jm, char name[DM_NAME_LEN])
-{
-	if (dm_copy_name_and_uuid(dm_table_get_md(jm->ti->table), name, NULL))
-		return dm_device_name(dm_table_get_md(jm->ti->table));
-	return name;
-}
 
 static void jm_put_devices(struct jobmirror *jm)
 {
@@ -137,6 +104,7 @@ static int jm_open_devices(struct jobmirror *jm)
 static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct jobmirror *jm;
+	sector_t nr_regions;
 	int r;
 
 	jm = kzalloc(sizeof(*jm), GFP_KERNEL);
@@ -160,16 +128,59 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_devices;
 	}
 
-	jm->nr_regions = DIV_ROUND_UP_SECTOR_T(ti->len, jm->cfg.region_sectors);
-	jm->state = DM_JOBMIRROR_STATE_NONE;
-	jm->speed = jm->cfg.speed;
+	jm->region_shift = ilog2(jm->cfg.region_sectors);
+	nr_regions = DIV_ROUND_UP_SECTOR_T(ti->len, jm->cfg.region_sectors);
+	if (nr_regions > JM_MAX_REGIONS) {
+		ti->error = "too many regions: use a larger region_size";
+		r = -EINVAL;
+		goto bad_devices;
+	}
+	jm->nr_regions = nr_regions;
 
-	ti->num_flush_bios = 1;
+	r = dm_set_target_max_io_len(ti, jm->cfg.region_sectors);
+	if (r) {
+		ti->error = "cannot split I/O at region boundaries";
+		goto bad_devices;
+	}
+	r = jm_regions_init(jm);
+	if (r) {
+		ti->error = "cannot allocate the region bitmap";
+		goto bad_devices;
+	}
+	r = bioset_init(&jm->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_RESCUER);
+	if (r) {
+		ti->error = "cannot allocate the bio set";
+		goto bad_regions;
+	}
+	r = jm_job_init(jm);
+	if (r) {
+		ti->error = "cannot allocate the copy buffers";
+		goto bad_bioset;
+	}
+
+	spin_lock_init(&jm->lock);
+	INIT_WORK(&jm->event_work, jm_events_work);
+	bio_list_init(&jm->retry);
+	jm->state = jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED : DM_JOBMIRROR_STATE_RUNNING;
+	jm->route = jm->cfg.copy_mode == DM_JOBMIRROR_COPY_WRITE_BLOCKING ?
+		    JM_ROUTE_SYNC : JM_ROUTE_BACKGROUND;
+	jm->iostatus = DM_JOBMIRROR_IOSTATUS_OK;
+	jm->speed = jm->cfg.speed;
+	/* The job starts on the first resume. */
+	jm->suspended = true;
+
+	ti->per_io_data_size = sizeof(struct jm_bio);
+	/* One empty flush for each device: see jm_map_bio(). */
+	ti->num_flush_bios = 2;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
 	ti->private = jm;
 	return 0;
 
+bad_bioset:
+	bioset_exit(&jm->bs);
+bad_regions:
+	jm_regions_exit(jm);
 bad_devices:
 	jm_put_devices(jm);
 	jm_free_config(&jm->cfg);
@@ -182,6 +193,10 @@ static void jm_dtr(struct dm_target *ti)
 {
 	struct jobmirror *jm = ti->private;
 
+	jm_job_exit(jm);
+	bio_uninit(&jm->flush_bio);
+	bioset_exit(&jm->bs);
+	jm_regions_exit(jm);
 	jm_put_devices(jm);
 	jm_free_config(&jm->cfg);
 	kfree(jm);
@@ -189,12 +204,49 @@ static void jm_dtr(struct dm_target *ti)
 
 static int jm_map(struct dm_target *ti, struct bio *bio)
 {
-	struct jobmirror *jm = ti->private;
+	return jm_map_bio(ti->private, bio);
+}
 
-	bio_set_dev(bio, jm->source->bdev);
-	if (bio_sectors(bio))
-		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	return DM_MAPIO_REMAPPED;
+static int jm_endio(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	return jm_end_io(ti->private, bio, error);
+}
+
+static void jm_presuspend(struct dm_target *ti)
+{
+	jm_job_presuspend(ti->private);
+}
+
+static void jm_postsuspend(struct dm_target *ti)
+{
+	jm_job_postsuspend(ti->private);
+}
+
+static void jm_resume(struct dm_target *ti)
+{
+	jm_job_resume(ti->private);
+}
+
+/* Regions still to copy: dirty ones and those being copied. */
+static unsigned long jm_regions_to_copy(struct jobmirror *jm)
+{
+	unsigned long n = jm->nr_dirty;
+	unsigned int i;
+
+	for (i = 0; i < jm->max_copies; i++)
+		if (jm->copies[i].state != JM_COPY_FREE)
+			n += jm->copies[i].nr_regions;
+	return n;
+}
+
+static void jm_emit_error(char *result, unsigned int maxlen, unsigned int *sz,
+			  bool set, int op, int err)
+{
+	if (set)
+		*sz += scnprintf(result + *sz, maxlen - *sz, " %s:%s", jm_op_names[op],
+				 jm_errno_name(err));
+	else
+		*sz += scnprintf(result + *sz, maxlen - *sz, " -");
 }
 
 static void jm_status(struct dm_target *ti, status_type_t type,
@@ -205,16 +257,21 @@ static void jm_status(struct dm_target *ti, status_type_t type,
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		/* Field order: DM_JOBMIRROR_STATUS_FIELDS. No job: nothing copied. */
-		DMEMIT("%s %s %llu/%llu %llu/%llu %s %s %u %llu %llu/%llu/%llu %llu %s %s",
+		/* Field order: DM_JOBMIRROR_STATUS_FIELDS. */
+		spin_lock_irq(&jm->lock);
+		DMEMIT("%s %s %llu/%llu %lu/%lu %s %s %u %llu %llu/%llu/%llu %llu",
 		       jm_mode_names[jm->cfg.mode], jm_state_names[jm->state],
-		       0ULL, (unsigned long long)ti->len,
-		       (unsigned long long)jm->nr_regions,
-		       (unsigned long long)jm->nr_regions,
-		       jm_iostatus_names[DM_JOBMIRROR_IOSTATUS_OK],
+		       (unsigned long long)jm->copied, (unsigned long long)jm->work_total,
+		       jm_regions_to_copy(jm), jm->nr_regions,
+		       jm_iostatus_names[jm->iostatus],
 		       jm_io_names[DM_JOBMIRROR_IO_RUNNING], 0U,
-		       READ_ONCE(jm->speed), 0ULL, 0ULL, 0ULL,
-		       jm->event_seq, "-", "-");
+		       jm->speed, jm->src_errors, jm->dst_errors, jm->io_errors,
+		       jm->event_seq);
+		/* stop_reason: user I/O is never stopped yet. */
+		jm_emit_error(result, maxlen, &sz, false, 0, 0);
+		jm_emit_error(result, maxlen, &sz, jm->state == DM_JOBMIRROR_STATE_FAILED,
+			      jm->job_error_op, jm->job_errno);
+		spin_unlock_irq(&jm->lock);
 		break;
 	case STATUSTYPE_TABLE:
 		jm_emit_table(&jm->cfg, jm->source->name, jm->dest->name,
@@ -235,35 +292,36 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 	struct jobmirror *jm = ti->private;
 	char name[DM_NAME_LEN];
 	unsigned int msg;
-	u64 speed;
+	u64 speed = 0;
+	int r;
 
 	for (msg = 0; msg < DM_JOBMIRROR_NR_MSGS; msg++)
 		if (!strcmp(argv[0], jm_msg_names[msg]))
 			break;
 	if (msg == DM_JOBMIRROR_NR_MSGS) {
-		DMWARN_LIMIT("%s: unknown message '%s'", jm_name(jm, name), argv[0]);
+		jm_log_name(jm, name);
+		DMWARN_LIMIT("%s: unknown message '%s'", name, argv[0]);
 		return -EINVAL;
 	}
 	if (argc - 1 != jm_msg_nargs[msg]) {
+		jm_log_name(jm, name);
 		DMWARN_LIMIT("%s: message '%s' takes %u argument(s), not %u",
-			     jm_name(jm, name), argv[0], jm_msg_nargs[msg], argc - 1);
+			     name, argv[0], jm_msg_nargs[msg], argc - 1);
+		return -EINVAL;
+	}
+	if (msg == DM_JOBMIRROR_MSG_SET_SPEED && jm_parse_u64(argv[1], U64_MAX, &speed)) {
+		jm_log_name(jm, name);
+		DMWARN_LIMIT("%s: set_speed '%s' is not a number of bytes/s", name, argv[1]);
 		return -EINVAL;
 	}
 
-	switch (msg) {
-	case DM_JOBMIRROR_MSG_SET_SPEED:
-		if (jm_parse_u64(argv[1], U64_MAX, &speed)) {
-			DMWARN_LIMIT("%s: set_speed '%s' is not a number of bytes/s",
-				     jm_name(jm, name), argv[1]);
-			return -EINVAL;
-		}
-		WRITE_ONCE(jm->speed, speed);
-		return 0;
-	default:
-		DMWARN_LIMIT("%s: message '%s' is not valid in state %s",
-			     jm_name(jm, name), argv[0], jm_state_names[jm->state]);
-		return -EBUSY;
+	r = jm_job_message(jm, msg, speed);
+	if (r == -EBUSY) {
+		jm_log_name(jm, name);
+		DMWARN_LIMIT("%s: message '%s' is not valid in state %s", name, argv[0],
+			     jm_state_names[READ_ONCE(jm->state)]);
 	}
+	return r;
 }
 
 static int jm_iterate_devices(struct dm_target *ti,
@@ -286,6 +344,10 @@ static struct target_type jm_target = {
 	.ctr = jm_ctr,
 	.dtr = jm_dtr,
 	.map = jm_map,
+	.end_io = jm_endio,
+	.presuspend = jm_presuspend,
+	.postsuspend = jm_postsuspend,
+	.resume = jm_resume,
 	.status = jm_status,
 	.message = jm_message,
 	.iterate_devices = jm_iterate_devices,

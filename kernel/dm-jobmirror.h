@@ -6,7 +6,12 @@
 #define DM_JOBMIRROR_INTERNAL_H
 
 #include <linux/device-mapper.h>
+#include <linux/dm-ioctl.h>
+#include <linux/bio.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/dm-jobmirror.h>
 
 #define DM_MSG_PREFIX "jobmirror"
@@ -47,6 +52,155 @@ enum jm_policy_slot {
 	JM_WERROR,
 };
 
+/* Most copies in flight, and how much one copy moves at most. */
+#define JM_MAX_COPIES		16
+#define JM_COPY_MAX_SECTORS	2048	/* 1 MiB */
+#define JM_COPY_PAGES		(JM_COPY_MAX_SECTORS >> (PAGE_SHIFT - SECTOR_SHIFT))
+#define JM_WRITER_BUCKETS	256
+/* The region bitmap is one allocation: keep it under 256 MiB. */
+#define JM_MAX_REGIONS		(1UL << 31)
+
+/* How the user I/O of a mirror device is routed right now. */
+enum jm_route {
+	JM_ROUTE_BACKGROUND,	/* writes to source, dirty on completion */
+	JM_ROUTE_SYNC,		/* writes to source and dest */
+	JM_ROUTE_SOURCE,	/* the job is over: all I/O to source only */
+	JM_ROUTE_DEST,		/* pivoted: all I/O to dest only */
+};
+
+/* What a copy slot is doing. */
+enum jm_copy_state {
+	JM_COPY_FREE,
+	JM_COPY_WAIT,		/* waiting for user writes to its regions to finish */
+	JM_COPY_READ,
+	JM_COPY_WRITE,
+};
+
+struct jobmirror;
+
+/**
+ * struct jm_copy - one copy of a run of regions, source to dest.
+ * @jm: the target.
+ * @state: see enum jm_copy_state.
+ * @region: first region of the run.
+ * @nr_regions: regions in the run.
+ * @sector: next sector to copy.
+ * @end: sector after the run.
+ * @chunk: sectors of the chunk in flight.
+ * @deferred: user writes to the run, held until the copy ends.
+ * @work: runs the next step in process context.
+ * @status: the status of the last bio.
+ * @bio: the bio for reads and writes (uses @bvec).
+ * @bvec: its vector.
+ * @pages: the buffer, JM_COPY_PAGES pages.
+ */
+struct jm_copy {
+	struct jobmirror *jm;
+	enum jm_copy_state state;
+	unsigned long region;
+	unsigned long nr_regions;
+	sector_t sector;
+	sector_t end;
+	sector_t chunk;
+	struct bio_list deferred;
+	struct work_struct work;
+	blk_status_t status;
+	struct bio bio;
+	struct bio_vec bvec[JM_COPY_PAGES];
+	struct page *pages[JM_COPY_PAGES];
+};
+
+/**
+ * struct jm_bio - per-bio data of a user bio (dm's per_io_data).
+ * @jm: the target.
+ * @node: in jobmirror.writers while a synchronous write is in flight.
+ * @first: first region the bio touches.
+ * @last: last region the bio touches.
+ * @route: how the bio was routed.
+ * @tracked: whether it is counted in bg_writes or writers.
+ * @pending: clones still in flight (synchronous writes).
+ * @src_status: status of the source clone.
+ * @dst_status: status of the dest clone.
+ */
+struct jm_bio {
+	struct jobmirror *jm;
+	struct hlist_node node;
+	unsigned long first;
+	unsigned long last;
+	enum jm_route route;
+	bool tracked;
+	atomic_t pending;
+	blk_status_t src_status;
+	blk_status_t dst_status;
+};
+
+/**
+ * struct jobmirror - one jobmirror target instance.
+ *
+ * @lock protects everything below it that is not atomic.
+ */
+struct jobmirror {
+	struct dm_target *ti;
+	struct jm_config cfg;
+	struct dm_dev *source;
+	struct dm_dev *dest;
+	struct dm_dev *meta;
+	unsigned long nr_regions;
+	unsigned int region_shift;
+	unsigned int max_copies;
+
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	struct delayed_work delayed;
+	struct work_struct event_work;
+	struct bio_set bs;
+
+	spinlock_t lock;
+	enum dm_jobmirror_state state;
+	enum jm_route route;
+	enum dm_jobmirror_iostatus iostatus;
+	unsigned long *dirty;
+	unsigned long nr_dirty;
+	unsigned long cursor;
+	bool pass_progress;
+	sector_t copied;
+	sector_t work_total;
+	unsigned int copies_active;
+	struct jm_copy *copies;
+	struct hlist_head writers[JM_WRITER_BUCKETS];
+	struct hlist_head wide_writers;
+	unsigned long sync_writes;
+	unsigned long bg_writes;
+	struct bio_list retry;
+
+	bool want_drain;
+	bool suspended;
+	bool pause_requested;
+	bool cancel_requested;
+	bool complete_requested;
+	bool flushing;
+	bool flush_clean;
+	bool flushed;
+	struct bio flush_bio;
+
+	u64 speed;
+	u64 rl_slice_end;
+	u64 rl_slice_quota;
+	u64 rl_dispatched;
+
+	u64 src_errors;
+	u64 dst_errors;
+	u64 io_errors;
+	u64 event_seq;
+	int job_error_op;
+	int job_errno;
+
+	/* Events raised but not yet sent (bit per enum dm_jobmirror_event). */
+	unsigned long events_pending;
+	wait_queue_head_t drain_wait;
+};
+
+/* dm-jobmirror-args.c */
 int jm_parse_table(struct dm_target *ti, unsigned int argc, char **argv,
 		   struct jm_config *cfg);
 void jm_free_config(struct jm_config *cfg);
@@ -55,11 +209,50 @@ void jm_emit_table(const struct jm_config *cfg, const char *source,
 		   unsigned int maxlen, unsigned int *sz);
 int jm_parse_u64(const char *word, u64 max, u64 *out);
 
+/* dm-jobmirror-region.c */
+int jm_regions_init(struct jobmirror *jm);
+void jm_regions_exit(struct jobmirror *jm);
+sector_t jm_region_start(struct jobmirror *jm, unsigned long region);
+sector_t jm_region_sectors(struct jobmirror *jm, unsigned long region);
+unsigned long jm_sector_to_region(struct jobmirror *jm, sector_t sector);
+unsigned long jm_mark_dirty(struct jobmirror *jm, unsigned long first, unsigned long last);
+void jm_mark_clean(struct jobmirror *jm, unsigned long first, unsigned long last);
+bool jm_has_writers(struct jobmirror *jm, unsigned long first, unsigned long last);
+void jm_add_writer(struct jobmirror *jm, struct jm_bio *jb);
+void jm_del_writer(struct jobmirror *jm, struct jm_bio *jb);
+struct jm_copy *jm_copy_covering(struct jobmirror *jm, unsigned long first,
+				 unsigned long last);
+
+/* dm-jobmirror-job.c */
+int jm_job_init(struct jobmirror *jm);
+void jm_job_exit(struct jobmirror *jm);
+void jm_job_kick(struct jobmirror *jm);
+void jm_job_presuspend(struct jobmirror *jm);
+void jm_job_postsuspend(struct jobmirror *jm);
+void jm_job_resume(struct jobmirror *jm);
+int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg);
+void jm_copy_done_writer(struct jobmirror *jm, unsigned long first, unsigned long last);
+
+/* dm-jobmirror-io.c */
+int jm_map_bio(struct jobmirror *jm, struct bio *bio);
+int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
+void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
+
+/* dm-jobmirror-events.c */
+void jm_event(struct jobmirror *jm, enum dm_jobmirror_event event);
+void jm_events_work(struct work_struct *work);
+const char *jm_errno_name(int err);
+void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN]);
+
 extern const char *const jm_mode_names[DM_JOBMIRROR_NR_MODES];
 extern const char *const jm_state_names[DM_JOBMIRROR_NR_STATES];
 extern const char *const jm_policy_names[DM_JOBMIRROR_NR_POLICIES];
 extern const char *const jm_iostatus_names[DM_JOBMIRROR_NR_IOSTATUSES];
 extern const char *const jm_io_names[DM_JOBMIRROR_NR_IO_STATES];
 extern const char *const jm_copy_mode_names[DM_JOBMIRROR_NR_COPY_MODES];
+extern const char *const jm_op_names[DM_JOBMIRROR_NR_OPS];
+extern const char *const jm_event_names[DM_JOBMIRROR_NR_EVENTS];
+extern const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS];
+extern const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS];
 
 #endif /* DM_JOBMIRROR_INTERNAL_H */

@@ -36,24 +36,24 @@ load helpers
 
 @test "dmtool list shows jobmirror devices only, in name order" {
 	dmsetup create jmb-lin --table "0 2048 linear /dev/ram3 0"
-	jm_create jmb-b 131072 mirror /dev/ram0 /dev/ram1 - 128
-	jm_create jmb-a 2048 mirror /dev/ram2 /dev/ram4 - 8
+	jm_create jmb-b 131072 mirror /dev/ram0 /dev/ram1 - 128 1 start_paused
+	jm_create jmb-a 2048 mirror /dev/ram2 /dev/ram4 - 8 1 start_paused
 	run "$DMTOOL" list
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == NAME*MODE*STATE*PROGRESS*IOSTATUS*IO*SIZE*SOURCE*DEST ]]
-	[[ "${lines[1]}" == jmb-a*mirror*none*0.0%*ok*running*1.0\ MiB*/dev/ram2*/dev/ram4 ]]
-	[[ "${lines[2]}" == jmb-b*mirror*none*0.0%*ok*running*64.0\ MiB*/dev/ram0*/dev/ram1 ]]
+	[[ "${lines[1]}" == jmb-a*mirror*paused*0.0%*ok*running*1.0\ MiB*/dev/ram2*/dev/ram4 ]]
+	[[ "${lines[2]}" == jmb-b*mirror*paused*0.0%*ok*running*64.0\ MiB*/dev/ram0*/dev/ram1 ]]
 	[ "${#lines[@]}" -eq 3 ]
 	run "$DMTOOL" list --json
 	[ "$(echo "$output" | jq -r '[.devices[].name] | join(",")')" = "jmb-a,jmb-b" ]
 }
 
 @test "dmtool status prints every field of a device" {
-	jm_create jmb-st 131072 mirror /dev/ram0 /dev/ram1 - 128 4 speed 2097152 werror stop
+	jm_create jmb-st 131072 mirror /dev/ram0 /dev/ram1 - 128 5 speed 2097152 werror stop start_paused
 	run "$DMTOOL" status jmb-st
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "jmb-st:" ]
-	[[ "$output" == *"state"*"none"* ]]
+	[[ "$output" == *"state"*"paused"* ]]
 	[[ "$output" == *"progress"*"0.0% (0 B of 64.0 MiB)"* ]]
 	[[ "$output" == *"dirty"*"1024 of 1024 regions of 64.0 KiB"* ]]
 	[[ "$output" == *"speed"*"2.0 MiB/s"* ]]

@@ -40,3 +40,35 @@ jm_common_teardown() {
 
 setup() { jm_common_setup; }
 teardown() { jm_common_teardown; }
+
+# wait_state NAME STATE [SECONDS]: poll until the job is in STATE.
+wait_state() {
+	local name=$1 want=$2 secs=${3:-60} i
+	for ((i = 0; i < secs * 10; i++)); do
+		[ "$(status_word "$name" 2)" = "$want" ] && return 0
+		sleep 0.1
+	done
+	echo "wait_state: $name is $(status_word "$name" 2), not $want, after ${secs}s" >&2
+	dmsetup status "$name" >&2
+	return 1
+}
+
+# sum_dev DEV MIB [SKIP_MIB]: md5 of MIB MiB of DEV read with O_DIRECT
+# (the page cache of a device written below it may be stale).
+sum_dev() {
+	dd if="$1" bs=1M count="$2" skip="${3:-0}" iflag=direct status=none | md5sum | cut -d' ' -f1
+}
+
+# fill_random DEV MIB: random data, written with O_DIRECT.
+fill_random() {
+	head -c "$2M" /dev/urandom | dd of="$1" bs=1M oflag=direct status=none
+}
+
+# msg_fails NAME ERRNO_TEXT MESSAGE...: the message fails with that error.
+msg_fails() {
+	local name=$1 text=$2
+	shift 2
+	run dmsetup message "$name" 0 "$@"
+	[ "$status" -ne 0 ] || { echo "message '$*' was accepted" >&2; return 1; }
+	[[ "$output" == *"$text"* ]] || { echo "message '$*': $output" >&2; return 1; }
+}

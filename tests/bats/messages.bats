@@ -1,24 +1,25 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
-# The status line and the messages of a device that has no job engine yet.
+# The status line and message parsing.
 
 load helpers
 
 setup() {
 	jm_common_setup
-	jm_create jmb-msg 131072 mirror /dev/ram0 /dev/ram1 - 128 2 speed 1048576
+	jm_create jmb-msg 131072 mirror /dev/ram0 /dev/ram1 - 128 3 speed 1048576 start_paused
 }
 
-@test "the status line has the contract's 12 fields and says no copy was done" {
+@test "the status line has the contract's 12 fields" {
 	run dmsetup status jmb-msg
 	[ "$status" -eq 0 ]
 	# start len target + 12 fields
 	[ "$(echo "$output" | wc -w)" -eq 15 ]
-	[ "$output" = "0 131072 jobmirror mirror none 0/131072 1024/1024 ok running 0 1048576 0/0/0 0 - -" ]
+	[ "$output" = "0 131072 jobmirror mirror paused 0/131072 1024/1024 ok running 0 1048576 0/0/0 0 - -" ]
 }
 
 @test "the region count rounds up for a partial last region" {
-	jm_create jmb-odd 1000 mirror /dev/ram2 /dev/ram3 - 128
+	jm_create jmb-odd 1000 mirror /dev/ram2 /dev/ram3 - 128 1 start_paused
+	[ "$(status_word jmb-odd 3)" = "0/1000" ]
 	[ "$(status_word jmb-odd 4)" = "8/8" ]
 }
 
@@ -41,15 +42,14 @@ setup() {
 	[[ "$output" == *"message 'pause' takes 0 argument(s), not 1"* ]]
 }
 
-@test "job messages fail with EBUSY while there is no job" {
-	for m in pause resume cancel complete continue; do
-		run dmsetup message jmb-msg 0 "$m"
-		[ "$status" -ne 0 ]
-		[[ "$output" == *"Device or resource busy"* ]]
+@test "messages not valid in the current state fail with EBUSY and a log line" {
+	# paused: only resume, cancel and set_speed are valid
+	for m in pause complete continue; do
+		msg_fails jmb-msg "Device or resource busy" "$m"
 	done
 	run log_since_start
-	[[ "$output" == *"jmb-msg: message 'complete' is not valid in state none"* ]]
-	[ "$(status_word jmb-msg 2)" = none ]
+	[[ "$output" == *"jmb-msg: message 'complete' is not valid in state paused"* ]]
+	[ "$(status_word jmb-msg 2)" = paused ]
 }
 
 @test "set_speed changes the speed in the status at once" {

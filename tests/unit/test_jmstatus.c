@@ -38,7 +38,7 @@ TEST(status_line_parses)
 TEST(status_line_every_state_and_io_name)
 {
 	static const char *const states[] = {
-		"none", "running", "paused", "ready", "standby", "completed", "cancelled", "failed"
+		"running", "paused", "ready", "standby", "completed", "cancelled", "failed"
 	};
 	static const char *const ios[] = { "running", "hung", "stopped" };
 	struct jm_status st;
@@ -59,17 +59,17 @@ TEST(status_line_rejects_malformed)
 {
 	static const char *const bad[] = {
 		"",
-		"mirror none 0/8 1/1 ok running 0 0 0/0/0 0 -",		/* 11 words */
-		"mirror none 0/8 1/1 ok running 0 0 0/0/0 0 - - x",	/* 13 words */
+		"mirror running 0/8 1/1 ok running 0 0 0/0/0 0 -",		/* 11 words */
+		"mirror running 0/8 1/1 ok running 0 0 0/0/0 0 - - x",	/* 13 words */
 		"mirror bogus 0/8 1/1 ok running 0 0 0/0/0 0 - -",
-		"copy none 0/8 1/1 ok running 0 0 0/0/0 0 - -",
-		"mirror none 0-8 1/1 ok running 0 0 0/0/0 0 - -",
-		"mirror none 0/8 1/1 fine running 0 0 0/0/0 0 - -",
-		"mirror none 0/8 1/1 ok walking 0 0 0/0/0 0 - -",
-		"mirror none 0/8 1/1 ok running x 0 0/0/0 0 - -",
-		"mirror none 0/8 1/1 ok running 0 0 0/0 0 - -",
-		"mirror none 0/8 1/1 ok running 0 0 0/0/0 -1 - -",
-		"mirror none 0/99999999999999999999 1/1 ok running 0 0 0/0/0 0 - -",
+		"copy running 0/8 1/1 ok running 0 0 0/0/0 0 - -",
+		"mirror running 0-8 1/1 ok running 0 0 0/0/0 0 - -",
+		"mirror running 0/8 1/1 fine running 0 0 0/0/0 0 - -",
+		"mirror running 0/8 1/1 ok walking 0 0 0/0/0 0 - -",
+		"mirror running 0/8 1/1 ok running x 0 0/0/0 0 - -",
+		"mirror running 0/8 1/1 ok running 0 0 0/0 0 - -",
+		"mirror running 0/8 1/1 ok running 0 0 0/0/0 -1 - -",
+		"mirror running 0/99999999999999999999 1/1 ok running 0 0 0/0/0 0 - -",
 	};
 	struct jm_status st;
 	unsigned int i;

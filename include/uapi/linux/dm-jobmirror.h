@@ -21,13 +21,8 @@
 	X(MIRROR, "mirror")		\
 	X(STREAM, "stream")
 
-/*
- * Job states.  NONE is reported while the target has no job engine: the
- * device only passes I/O through to the source.  It is never entered by a
- * running job.
- */
+/* Job states. */
 #define DM_JOBMIRROR_STATES(X)		\
-	X(NONE, "none")			\
 	X(RUNNING, "running")		\
 	X(PAUSED, "paused")		\
 	X(READY, "ready")		\

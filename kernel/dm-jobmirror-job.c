@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-jobmirror: the job engine of a mirror job.
+ *
+ * One worker (jm_worker) drives the job: it dispatches writes that waited
+ * behind a copy, starts copies of dirty regions up to max_copies at a
+ * time within the rate limit, and moves the job through its states:
+ *
+ *   running -> ready (all clean, nothing in flight, dest flushed)
+ *   ready -> completed (complete: all I/O now goes to the dest)
+ *   ready -> cancelled (cancel: dest left as a consistent copy)
+ *   running -> cancelled (cancel before ready: the copy just stops)
+ *   running/ready -> paused/standby and back (pause, resume, stop policy)
+ *   any live state -> failed (report policy)
+ *
+ * A copy moves a run of contiguous dirty regions (at most 1 MiB, or one
+ * region if regions are larger, in 1 MiB chunks) with a read bio to the
+ * source and a write bio to the dest, built on pages of its own: no
+ * allocation once the target is constructed.  Each step of a copy runs in
+ * its own work item, so copies proceed in parallel.
+ */
+#include <linux/module.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/jiffies.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
+
+#include "dm-jobmirror.h"
+
+static unsigned int max_copies = 4;
+module_param(max_copies, uint, 0644);
+MODULE_PARM_DESC(max_copies, "Copies in flight per job, 1 to 16 (read at table load)");
+
+/* Rate limit time slice. */
+#define JM_RL_SLICE_NS		(100 * NSEC_PER_MSEC)
+/* Wait before another pass over regions that only failed (ignore policy). */
+#define JM_ERROR_BACKOFF	(HZ)
+
+/**
+ * jm_job_kick() - have the worker look at the job.
+ * @jm: the target.
+ */
+void jm_job_kick(struct jobmirror *jm)
+{
+	queue_work(jm->wq, &jm->work);
+}
+
+static bool jm_live(enum dm_jobmirror_state state)
+{
+	return state == DM_JOBMIRROR_STATE_RUNNING || state == DM_JOBMIRROR_STATE_PAUSED ||
+	       state == DM_JOBMIRROR_STATE_READY || state == DM_JOBMIRROR_STATE_STANDBY;
+}
+
+/* --- rate limiting: a quota of bytes per 100 ms slice --- */
+
+static void jm_rl_reset(struct jobmirror *jm)
+{
+	jm->rl_slice_end = 0;
+	jm->rl_dispatched = 0;
+}
+
+static u64 jm_rl_quota(struct jobmirror *jm)
+{
+	return max_t(u64, div_u64(jm->speed, NSEC_PER_SEC / JM_RL_SLICE_NS), 1);
+}
+
+/*
+ * How long before the next copy may start (0: now).  Each slice lets a
+ * quota of bytes start; a copy larger than what is left may still start
+ * and its excess is paid from the following slices, so the long-term
+ * rate is exact whatever the size of a copy.
+ */
+static u64 jm_rl_wait(struct jobmirror *jm)
+{
+	u64 now = ktime_get_ns(), quota, n;
+
+	if (!jm->speed)
+		return 0;
+	quota = jm_rl_quota(jm);
+	if (!jm->rl_slice_end) {
+		jm->rl_slice_end = now + JM_RL_SLICE_NS;
+		jm->rl_dispatched = 0;
+	} else if (now >= jm->rl_slice_end) {
+		n = div64_u64(now - jm->rl_slice_end, JM_RL_SLICE_NS) + 1;
+		jm->rl_slice_end += n * JM_RL_SLICE_NS;
+		jm->rl_dispatched -= min(jm->rl_dispatched, n * quota);
+	}
+	return jm->rl_dispatched >= quota ? jm->rl_slice_end - now : 0;
+}
+
+static void jm_rl_charge(struct jobmirror *jm, u64 bytes)
+{
+	if (jm->speed)
+		jm->rl_dispatched += bytes;
+}
+
+/* --- copies --- */
+
+static void jm_copy_endio(struct bio *bio)
+{
+	struct jm_copy *c = container_of(bio, struct jm_copy, bio);
+
+	c->status = bio->bi_status;
+	queue_work(c->jm->wq, &c->work);
+}
+
+/* Read or write the chunk at c->sector. */
+static void jm_copy_submit(struct jm_copy *c, blk_opf_t opf)
+{
+	struct jobmirror *jm = c->jm;
+	struct block_device *bdev = op_is_write(opf) ? jm->dest->bdev : jm->source->bdev;
+	unsigned int bytes = c->chunk << SECTOR_SHIFT, i, len;
+
+	bio_init(&c->bio, bdev, c->bvec, JM_COPY_PAGES, opf);
+	c->bio.bi_iter.bi_sector = c->sector;
+	c->bio.bi_end_io = jm_copy_endio;
+	for (i = 0; bytes; i++, bytes -= len) {
+		len = min_t(unsigned int, bytes, PAGE_SIZE);
+		__bio_add_page(&c->bio, c->pages[i], len, 0);
+	}
+	submit_bio_noacct(&c->bio);
+}
+
+static void jm_copy_read_chunk(struct jm_copy *c)
+{
+	c->chunk = min_t(sector_t, c->end - c->sector, JM_COPY_MAX_SECTORS);
+	c->state = JM_COPY_READ;
+	jm_copy_submit(c, REQ_OP_READ);
+}
+
+/* Give a copy slot back; caller holds jm->lock. */
+static void jm_copy_release(struct jobmirror *jm, struct jm_copy *c)
+{
+	bio_list_merge(&jm->retry, &c->deferred);
+	bio_list_init(&c->deferred);
+	c->state = JM_COPY_FREE;
+	jm->copies_active--;
+	if (!jm->copies_active)
+		wake_up_all(&jm->drain_wait);
+}
+
+/*
+ * Apply the job error policy to a failed copy read (@op READ) or dest
+ * write or flush (@op WRITE); caller holds jm->lock.
+ */
+static void jm_job_error(struct jobmirror *jm, int op, int err)
+{
+	enum dm_jobmirror_policy policy;
+
+	lockdep_assert_held(&jm->lock);
+	if (op == DM_JOBMIRROR_OP_READ) {
+		jm->src_errors++;
+		policy = jm->cfg.policy[JM_ON_SOURCE_ERROR];
+	} else {
+		jm->dst_errors++;
+		policy = jm->cfg.policy[JM_ON_TARGET_ERROR];
+	}
+	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
+		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
+
+	jm->job_error_op = op;
+	jm->job_errno = err;
+	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_ERROR);
+
+	switch (policy) {
+	case DM_JOBMIRROR_POLICY_IGNORE:
+		break;
+	case DM_JOBMIRROR_POLICY_STOP:
+		jm->iostatus = err == -ENOSPC ? DM_JOBMIRROR_IOSTATUS_NOSPACE :
+						DM_JOBMIRROR_IOSTATUS_FAILED;
+		if (jm->state == DM_JOBMIRROR_STATE_RUNNING ||
+		    jm->state == DM_JOBMIRROR_STATE_READY)
+			jm->pause_requested = true;
+		break;
+	default:
+		if (jm_live(jm->state)) {
+			jm->state = DM_JOBMIRROR_STATE_FAILED;
+			jm->route = JM_ROUTE_SOURCE;
+			jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
+		}
+		break;
+	}
+}
+
+static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int err)
+{
+	/* What this copy did not finish is still to do. */
+	jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
+	jm_job_error(jm, op, err);
+}
+
+static void jm_copy_work(struct work_struct *work)
+{
+	struct jm_copy *c = container_of(work, struct jm_copy, work);
+	struct jobmirror *jm = c->jm;
+	int op = c->state == JM_COPY_READ ? DM_JOBMIRROR_OP_READ : DM_JOBMIRROR_OP_WRITE;
+	blk_status_t status = c->status;
+
+	bio_uninit(&c->bio);
+	if (!status && c->state == JM_COPY_READ) {
+		c->state = JM_COPY_WRITE;
+		jm_copy_submit(c, REQ_OP_WRITE);
+		return;
+	}
+
+	spin_lock_irq(&jm->lock);
+	if (status) {
+		jm_copy_failed(jm, c, op, blk_status_to_errno(status));
+	} else {
+		c->sector += c->chunk;
+		jm->copied += c->chunk;
+		if (c->sector < c->end && jm_live(jm->state) && !jm->suspended) {
+			spin_unlock_irq(&jm->lock);
+			jm_copy_read_chunk(c);
+			return;
+		}
+		if (c->sector < c->end)
+			jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector),
+				      c->region + c->nr_regions - 1);
+		else
+			jm->pass_progress = true;
+	}
+	jm_copy_release(jm, c);
+	spin_unlock_irq(&jm->lock);
+	jm_job_kick(jm);
+}
+
+static struct jm_copy *jm_free_slot(struct jobmirror *jm)
+{
+	unsigned int i;
+
+	for (i = 0; i < jm->max_copies; i++)
+		if (jm->copies[i].state == JM_COPY_FREE)
+			return &jm->copies[i];
+	return NULL;
+}
+
+/*
+ * Find the next dirty region at or after the cursor that no copy holds,
+ * wrapping around once.  Returns nr_regions if there is none.
+ */
+static unsigned long jm_next_dirty(struct jobmirror *jm, bool *wrapped)
+{
+	unsigned long r = jm->cursor;
+
+	*wrapped = false;
+	for (;;) {
+		r = find_next_bit(jm->dirty, jm->nr_regions, r);
+		if (r >= jm->nr_regions) {
+			if (*wrapped)
+				return jm->nr_regions;
+			*wrapped = true;
+			r = 0;
+			continue;
+		}
+		if (*wrapped && r >= jm->cursor)
+			return jm->nr_regions;
+		/* Re-dirtied while being copied: it waits for the next pass. */
+		if (!jm_copy_covering(jm, r, r))
+			return r;
+		r++;
+	}
+}
+
+/*
+ * Claim a run of dirty regions starting at @r for slot @c; caller holds
+ * jm->lock.  Returns true if the copy can start reading now, false if it
+ * waits for user writes to its first region to finish.
+ */
+static bool jm_claim_run(struct jobmirror *jm, struct jm_copy *c, unsigned long r)
+{
+	unsigned long n = 1, max_run = max(1U, JM_COPY_MAX_SECTORS >> jm->region_shift);
+
+	while (n < max_run && r + n < jm->nr_regions && test_bit(r + n, jm->dirty) &&
+	       !jm_copy_covering(jm, r + n, r + n) && !jm_has_writers(jm, r + n, r + n))
+		n++;
+	jm_mark_clean(jm, r, r + n - 1);
+	c->region = r;
+	c->nr_regions = n;
+	c->sector = jm_region_start(jm, r);
+	c->end = jm_region_start(jm, r + n - 1) + jm_region_sectors(jm, r + n - 1);
+	bio_list_init(&c->deferred);
+	jm->copies_active++;
+	jm->cursor = r + n;
+	if (jm_has_writers(jm, r, r)) {
+		c->state = JM_COPY_WAIT;
+		return false;
+	}
+	c->state = JM_COPY_READ;
+	return true;
+}
+
+/* Start what copies we may; returns a bitmap of slots to submit. */
+static unsigned long jm_launch_copies(struct jobmirror *jm)
+{
+	unsigned long start = 0, r;
+	struct jm_copy *c;
+	bool wrapped;
+	u64 wait;
+
+	while (jm->nr_dirty && (c = jm_free_slot(jm))) {
+		r = jm_next_dirty(jm, &wrapped);
+		if (r >= jm->nr_regions)
+			break;
+		if (wrapped) {
+			/* A whole pass that copied nothing: only errors are left. */
+			if (!jm->pass_progress && jm->src_errors + jm->dst_errors) {
+				mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
+				jm->cursor = 0;
+				jm->pass_progress = true;
+				break;
+			}
+			jm->pass_progress = false;
+		}
+		wait = jm_rl_wait(jm);
+		if (wait) {
+			mod_delayed_work(jm->wq, &jm->delayed,
+					 max(1UL, nsecs_to_jiffies(wait)));
+			break;
+		}
+		if (jm_claim_run(jm, c, r))
+			start |= BIT(c - jm->copies);
+		jm_rl_charge(jm, (u64)(c->end - c->sector) << SECTOR_SHIFT);
+	}
+	return start;
+}
+
+/* Start copies that waited for user writes, now that none is in flight. */
+static unsigned long jm_wake_waiting_copies(struct jobmirror *jm)
+{
+	unsigned long start = 0;
+	struct jm_copy *c;
+	unsigned int i;
+
+	for (i = 0; i < jm->max_copies; i++) {
+		c = &jm->copies[i];
+		if (c->state == JM_COPY_WAIT && !jm_has_writers(jm, c->region, c->region)) {
+			c->state = JM_COPY_READ;
+			start |= BIT(i);
+		}
+	}
+	return start;
+}
+
+/* Drop copies still waiting for writes (on suspend); caller holds jm->lock. */
+static void jm_drop_waiting_copies(struct jobmirror *jm)
+{
+	struct jm_copy *c;
+	unsigned int i;
+
+	for (i = 0; i < jm->max_copies; i++) {
+		c = &jm->copies[i];
+		if (c->state == JM_COPY_WAIT) {
+			jm_mark_dirty(jm, c->region, c->region + c->nr_regions - 1);
+			jm_copy_release(jm, c);
+		}
+	}
+}
+
+/* --- dest flush --- */
+
+static void jm_flush_endio(struct bio *bio)
+{
+	struct jobmirror *jm = container_of(bio, struct jobmirror, flush_bio);
+	unsigned long flags;
+
+	spin_lock_irqsave(&jm->lock, flags);
+	jm->flushing = false;
+	/* Still valid only if nothing got dirty since it was issued. */
+	jm->flushed = !bio->bi_status && jm->flush_clean;
+	if (bio->bi_status)
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(bio->bi_status));
+	spin_unlock_irqrestore(&jm->lock, flags);
+	wake_up_all(&jm->drain_wait);
+	/* A failed flush is tried again later, not at once. */
+	if (bio->bi_status)
+		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
+	else
+		jm_job_kick(jm);
+}
+
+static void jm_flush_dest(struct jobmirror *jm)
+{
+	bio_uninit(&jm->flush_bio);
+	bio_init(&jm->flush_bio, jm->dest->bdev, NULL, 0, REQ_OP_WRITE | REQ_PREFLUSH);
+	jm->flush_bio.bi_end_io = jm_flush_endio;
+	submit_bio_noacct(&jm->flush_bio);
+}
+
+/* --- the state machine --- */
+
+/*
+ * Finish a pending cancel or complete once all is clean and the dest is
+ * flushed; caller holds jm->lock.  Returns true to issue a dest flush.
+ */
+static bool jm_step_ready(struct jobmirror *jm)
+{
+	bool complete = jm->complete_requested;
+
+	if (jm->route == JM_ROUTE_SYNC) {
+		if (complete) {
+			/* Pivot only onto a flushed dest. */
+			if (!jm->flushed)
+				return true;
+			jm->route = JM_ROUTE_DEST;
+		} else {
+			/* The cancel point: later writes go to the source alone. */
+			jm->route = JM_ROUTE_SOURCE;
+			jm->flushed = false;
+		}
+	}
+	if (jm->sync_writes) {
+		jm->want_drain = true;
+		return false;
+	}
+	if (!complete && !jm->flushed)
+		return true;
+	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
+	jm_event(jm, complete ? DM_JOBMIRROR_EVENT_JOB_COMPLETED :
+				DM_JOBMIRROR_EVENT_JOB_CANCELLED);
+	return false;
+}
+
+/*
+ * One look at the job; caller holds jm->lock.  Returns the copy slots to
+ * start in *start and whether to issue a dest flush.
+ */
+static bool jm_step(struct jobmirror *jm, unsigned long *start)
+{
+	lockdep_assert_held(&jm->lock);
+	*start = jm_wake_waiting_copies(jm);
+	jm->want_drain = false;
+
+	if (!jm_live(jm->state) || jm->suspended)
+		return false;
+
+	if (jm->pause_requested) {
+		if (jm->copies_active || jm->flushing)
+			return false;
+		jm->pause_requested = false;
+		jm->state = jm->state == DM_JOBMIRROR_STATE_READY ?
+			    DM_JOBMIRROR_STATE_STANDBY : DM_JOBMIRROR_STATE_PAUSED;
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_PAUSED);
+		return false;
+	}
+	if (jm->state == DM_JOBMIRROR_STATE_PAUSED || jm->state == DM_JOBMIRROR_STATE_STANDBY)
+		return false;
+
+	if (jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING) {
+		/* Before ready the copy just stops; the source keeps serving. */
+		if (jm->copies_active || jm->flushing)
+			return false;
+		jm->route = JM_ROUTE_SOURCE;
+		jm->state = DM_JOBMIRROR_STATE_CANCELLED;
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_CANCELLED);
+		return false;
+	}
+
+	*start |= jm_launch_copies(jm);
+	if (jm->nr_dirty || jm->copies_active || jm->flushing)
+		return false;
+
+	/* Converged: from now on writes go to both devices. */
+	if (jm->route == JM_ROUTE_BACKGROUND)
+		jm->route = JM_ROUTE_SYNC;
+	if (jm->bg_writes) {
+		jm->want_drain = true;
+		return false;
+	}
+	if (jm->state == DM_JOBMIRROR_STATE_RUNNING) {
+		if (!jm->flushed)
+			return true;
+		jm->state = DM_JOBMIRROR_STATE_READY;
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_READY);
+	}
+	if (jm->cancel_requested || jm->complete_requested)
+		return jm_step_ready(jm);
+	return false;
+}
+
+static void jm_worker(struct work_struct *work)
+{
+	struct jobmirror *jm = container_of(work, struct jobmirror, work);
+	struct bio_list retry;
+	unsigned long start;
+	unsigned int i;
+	bool flush;
+
+	spin_lock_irq(&jm->lock);
+	retry = jm->retry;
+	bio_list_init(&jm->retry);
+	spin_unlock_irq(&jm->lock);
+	while (!bio_list_empty(&retry))
+		jm_dispatch_write(jm, bio_list_pop(&retry));
+
+	spin_lock_irq(&jm->lock);
+	flush = jm_step(jm, &start);
+	if (flush) {
+		jm->flushing = true;
+		jm->flush_clean = true;
+	}
+	spin_unlock_irq(&jm->lock);
+
+	for_each_set_bit(i, &start, jm->max_copies)
+		jm_copy_read_chunk(&jm->copies[i]);
+	if (flush)
+		jm_flush_dest(jm);
+}
+
+static void jm_delayed_worker(struct work_struct *work)
+{
+	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror, delayed);
+
+	jm_job_kick(jm);
+}
+
+/* --- messages --- */
+
+/* Resume a paused or standby job; caller holds jm->lock. */
+static void jm_resume_job(struct jobmirror *jm)
+{
+	jm->state = jm->state == DM_JOBMIRROR_STATE_STANDBY ?
+		    DM_JOBMIRROR_STATE_READY : DM_JOBMIRROR_STATE_RUNNING;
+	jm->iostatus = DM_JOBMIRROR_IOSTATUS_OK;
+	jm->pass_progress = true;
+	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_RESUMED);
+}
+
+/**
+ * jm_job_message() - carry out a job message.
+ * @jm: the target.
+ * @msg: the message.
+ * @arg: its number argument (set_speed).
+ *
+ * Return: 0, or -EBUSY if the message is not valid in the current state.
+ */
+int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
+{
+	enum dm_jobmirror_state st;
+	bool ending;
+	int r = 0;
+
+	spin_lock_irq(&jm->lock);
+	st = jm->state;
+	ending = jm->cancel_requested || jm->complete_requested;
+	switch (msg) {
+	case DM_JOBMIRROR_MSG_PAUSE:
+		if ((st != DM_JOBMIRROR_STATE_RUNNING && st != DM_JOBMIRROR_STATE_READY) ||
+		    jm->pause_requested || ending)
+			r = -EBUSY;
+		else
+			jm->pause_requested = true;
+		break;
+	case DM_JOBMIRROR_MSG_RESUME:
+		if (st != DM_JOBMIRROR_STATE_PAUSED && st != DM_JOBMIRROR_STATE_STANDBY)
+			r = -EBUSY;
+		else
+			jm_resume_job(jm);
+		break;
+	case DM_JOBMIRROR_MSG_CANCEL:
+		if (!jm_live(st) || ending) {
+			r = -EBUSY;
+			break;
+		}
+		if (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY)
+			jm_resume_job(jm);
+		jm->pause_requested = false;
+		jm->cancel_requested = true;
+		break;
+	case DM_JOBMIRROR_MSG_COMPLETE:
+		if ((st != DM_JOBMIRROR_STATE_READY && st != DM_JOBMIRROR_STATE_STANDBY) ||
+		    ending) {
+			r = -EBUSY;
+			break;
+		}
+		if (st == DM_JOBMIRROR_STATE_STANDBY)
+			jm_resume_job(jm);
+		jm->pause_requested = false;
+		jm->complete_requested = true;
+		break;
+	case DM_JOBMIRROR_MSG_SET_SPEED:
+		if (!jm_live(st)) {
+			r = -EBUSY;
+			break;
+		}
+		jm->speed = arg;
+		jm_rl_reset(jm);
+		break;
+	default:
+		r = -EBUSY;
+		break;
+	}
+	spin_unlock_irq(&jm->lock);
+	if (!r) {
+		cancel_delayed_work(&jm->delayed);
+		jm_job_kick(jm);
+	}
+	return r;
+}
+
+/* --- suspend and resume --- */
+
+/**
+ * jm_job_presuspend() - stop starting copies; drop those waiting for writes.
+ * @jm: the target.
+ */
+void jm_job_presuspend(struct jobmirror *jm)
+{
+	spin_lock_irq(&jm->lock);
+	jm->suspended = true;
+	jm_drop_waiting_copies(jm);
+	spin_unlock_irq(&jm->lock);
+	/* Writes that waited behind a dropped copy must go out. */
+	jm_job_kick(jm);
+}
+
+/**
+ * jm_job_postsuspend() - wait for the copies and the flush in flight.
+ * @jm: the target.
+ *
+ * Copies are not started while suspended, and those in flight stop at
+ * their current chunk, so this waits for at most one I/O per slot.
+ */
+void jm_job_postsuspend(struct jobmirror *jm)
+{
+	wait_event(jm->drain_wait, !READ_ONCE(jm->copies_active) && !READ_ONCE(jm->flushing));
+	cancel_delayed_work_sync(&jm->delayed);
+	flush_workqueue(jm->wq);
+}
+
+/**
+ * jm_job_resume() - let the job run again.
+ * @jm: the target.
+ */
+void jm_job_resume(struct jobmirror *jm)
+{
+	spin_lock_irq(&jm->lock);
+	jm->suspended = false;
+	spin_unlock_irq(&jm->lock);
+	jm_job_kick(jm);
+}
+
+/* --- set-up --- */
+
+/**
+ * jm_job_init() - allocate the copy slots and the workqueue.
+ * @jm: the target, with its devices and regions set up.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int jm_job_init(struct jobmirror *jm)
+{
+	struct jm_copy *c;
+	unsigned int i, p;
+
+	jm->max_copies = clamp(READ_ONCE(max_copies), 1U, (unsigned int)JM_MAX_COPIES);
+	jm->copies = kvcalloc(jm->max_copies, sizeof(*jm->copies), GFP_KERNEL);
+	if (!jm->copies)
+		return -ENOMEM;
+	for (i = 0; i < jm->max_copies; i++) {
+		c = &jm->copies[i];
+		c->jm = jm;
+		INIT_WORK(&c->work, jm_copy_work);
+		bio_list_init(&c->deferred);
+		for (p = 0; p < JM_COPY_PAGES; p++) {
+			c->pages[p] = alloc_page(GFP_KERNEL);
+			if (!c->pages[p])
+				goto fail;
+		}
+	}
+	jm->wq = alloc_workqueue("jobmirror", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!jm->wq)
+		goto fail;
+	INIT_WORK(&jm->work, jm_worker);
+	INIT_DELAYED_WORK(&jm->delayed, jm_delayed_worker);
+	init_waitqueue_head(&jm->drain_wait);
+	bio_init(&jm->flush_bio, NULL, NULL, 0, 0);
+	jm->pass_progress = true;
+	return 0;
+fail:
+	jm_job_exit(jm);
+	return -ENOMEM;
+}
+
+/**
+ * jm_job_exit() - free what jm_job_init() took; the job must be idle.
+ * @jm: the target.
+ */
+void jm_job_exit(struct jobmirror *jm)
+{
+	unsigned int i, p;
+
+	if (jm->wq) {
+		cancel_delayed_work_sync(&jm->delayed);
+		destroy_workqueue(jm->wq);
+		jm->wq = NULL;
+	}
+	if (!jm->copies)
+		return;
+	for (i = 0; i < jm->max_copies; i++)
+		for (p = 0; p < JM_COPY_PAGES; p++)
+			if (jm->copies[i].pages[p])
+				__free_page(jm->copies[i].pages[p]);
+	kvfree(jm->copies);
+	jm->copies = NULL;
+}

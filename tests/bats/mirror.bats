@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# The mirror job: copy, keep in step, ready, complete (pivot), cancel,
+# pause/resume, set_speed, write_blocking, and wrong-state messages.
+# /dev/ram0 is the source, /dev/ram1 the dest (64 MiB used of 256 MiB).
+
+load helpers
+
+LEN=131072	# 64 MiB
+
+setup() {
+	jm_common_setup
+	fill_random /dev/ram0 64
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
+}
+
+@test "a mirror job copies the source, reaches ready, and complete pivots to the dest" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 3)" = "$LEN/$LEN" ]
+	[ "$(status_word jmb-m 4)" = "0/1024" ]
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+
+	# In ready, writes reach both devices.
+	fill_random /dev/mapper/jmb-m 4
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	# After the pivot, I/O goes to the dest only.
+	before=$(sum_dev /dev/ram0 64)
+	head -c 1M /dev/urandom >/tmp/jm-new
+	dd if=/tmp/jm-new of=/dev/mapper/jmb-m bs=1M seek=10 oflag=direct status=none
+	[ "$(sum_dev /dev/ram0 64)" = "$before" ]
+	[ "$(sum_dev /dev/ram1 1 10)" = "$(md5sum </tmp/jm-new | cut -d' ' -f1)" ]
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram1 64)" ]
+	# The ready and completed events reached the dm event counter.
+	[ "$(dmsetup info -c --noheadings -o events jmb-m)" -ge 2 ]
+	[ "$(status_word jmb-m 10)" -ge 2 ]
+}
+
+@test "offset, len and dirty track the work; len grows when a copied region is rewritten" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
+	sleep 1.5
+	read -r off len < <(status_word jmb-m 3 | tr / ' ')
+	[ "$off" -gt 0 ] && [ "$off" -lt $LEN ]
+	[ "$len" -eq $LEN ]
+	read -r dirty regions < <(status_word jmb-m 4 | tr / ' ')
+	[ "$regions" -eq 1024 ] && [ "$dirty" -lt 1024 ] && [ "$dirty" -gt 0 ]
+	# Region 0 was copied first: rewriting it adds one region of work.
+	dd if=/dev/urandom of=/dev/mapper/jmb-m bs=64k count=1 oflag=direct status=none
+	[ "$(status_word jmb-m 3 | cut -d/ -f2)" -eq $((LEN + 128)) ]
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 3)" = "$((LEN + 128))/$((LEN + 128))" ]
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "cancel before ready stops the copy; the device keeps serving the source" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 4194304
+	sleep 1
+	src=$(sum_dev /dev/ram0 64)
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled 10
+	off=$(status_word jmb-m 3 | cut -d/ -f1)
+	[ "$off" -lt $LEN ]
+	# Nothing was written to the source by the job.
+	[ "$(sum_dev /dev/ram0 64)" = "$src" ]
+	# Reads and writes go to the source; the dest is left alone.
+	dst=$(sum_dev /dev/ram1 64)
+	fill_random /dev/mapper/jmb-m 2
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	[ "$(sum_dev /dev/ram1 64)" = "$dst" ]
+	sleep 0.5
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -eq "$off" ]
+	msg_fails jmb-m "Device or resource busy" resume
+}
+
+@test "cancel in ready leaves the dest a consistent copy of the device at the cancel" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	fill_random /dev/mapper/jmb-m 3
+	at_cancel=$(sum_dev /dev/mapper/jmb-m 64)
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled 10
+	[ "$(sum_dev /dev/ram1 64)" = "$at_cancel" ]
+	# Later writes go to the source only.
+	fill_random /dev/mapper/jmb-m 1
+	[ "$(sum_dev /dev/ram1 64)" = "$at_cancel" ]
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "pause stops the copy at a region boundary and resume goes on" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 4194304
+	sleep 1
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m paused 10
+	off=$(status_word jmb-m 3 | cut -d/ -f1)
+	[ $((off % 128)) -eq 0 ]
+	sleep 1
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -eq "$off" ]
+	# Writes while paused are tracked.
+	dd if=/dev/urandom of=/dev/mapper/jmb-m bs=4k count=1 seek=5 oflag=direct status=none
+	dmsetup message jmb-m 0 resume
+	[ "$(status_word jmb-m 2)" = running ]
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "pause in ready gives standby, resume gives ready, complete from standby works" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m standby 10
+	fill_random /dev/mapper/jmb-m 2
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready 10
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m standby 10
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "start_paused starts the job paused" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 1 start_paused
+	sleep 0.5
+	[ "$(status_word jmb-m 2)" = paused ]
+	[ "$(status_word jmb-m 3)" = "0/$LEN" ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+}
+
+@test "set_speed takes effect at once and the rate stays within 10% of it" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 1048576
+	sleep 0.5
+	dmsetup message jmb-m 0 set_speed 6291456
+	[ "$(status_word jmb-m 8)" -eq 6291456 ]
+	a=$(status_word jmb-m 3 | cut -d/ -f1)
+	t0=$(date +%s.%N)
+	sleep 5
+	b=$(status_word jmb-m 3 | cut -d/ -f1)
+	t1=$(date +%s.%N)
+	rate=$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", (b - a) * 512 / (t1 - t0) }')
+	echo "measured $rate bytes/s for 6291456" >&2
+	[ "$rate" -ge $((6291456 * 90 / 100)) ] && [ "$rate" -le $((6291456 * 110 / 100)) ]
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+}
+
+@test "messages not valid in the current state are refused with EBUSY" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 1048576
+	msg_fails jmb-m "Device or resource busy" complete
+	msg_fails jmb-m "Device or resource busy" resume
+	msg_fails jmb-m "Device or resource busy" continue
+	dmsetup message jmb-m 0 pause
+	msg_fails jmb-m "Device or resource busy" pause
+	wait_state jmb-m paused 10
+	msg_fails jmb-m "Device or resource busy" complete
+	msg_fails jmb-m "Device or resource busy" pause
+	dmsetup message jmb-m 0 resume
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+	msg_fails jmb-m "Device or resource busy" resume
+	dmsetup message jmb-m 0 complete
+	msg_fails jmb-m "Device or resource busy" cancel
+	wait_state jmb-m completed 10
+	for m in pause resume cancel complete continue "set_speed 1"; do
+		msg_fails jmb-m "Device or resource busy" $m
+	done
+	msg_fails jmb-m "Invalid argument" frobnicate
+	[ "$(status_word jmb-m 2)" = completed ]
+}
+
+@test "cancel of a paused job resumes it first" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 1 start_paused
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled 10
+}
+
+@test "a write racing with the copy of its region never leaves the dest stale" {
+	for mode in background write_blocking; do
+		fill_random /dev/ram0 16
+		jm_create jmb-race 32768 mirror /dev/ram0 /dev/ram1 - 128 2 copy_mode $mode
+		# Hammer one region (64 KiB at 1 MiB) with 4 KiB writes while it
+		# is copied again and again.
+		fio --name=hammer --filename=/dev/mapper/jmb-race --direct=1 --rw=randwrite \
+			--bs=4k --offset=1M --size=64k --iodepth=8 --ioengine=libaio \
+			--time_based --runtime=4 --numjobs=2 --randrepeat=0 >/dev/null
+		wait_state jmb-race ready 60
+		[ "$(sum_dev /dev/ram1 16)" = "$(sum_dev /dev/mapper/jmb-race 16)" ]
+		dmsetup remove jmb-race
+	done
+}
+
+@test "write_blocking reaches ready under a write load that keeps background from converging" {
+	# A 16 MiB device rewritten at random as fast as fio can, with the
+	# copy limited to 2 MiB/s: background mode cannot catch up.
+	fill_random /dev/ram0 16
+	load() {
+		fio --name=load --filename="$1" --direct=1 --rw=randwrite --bs=64k --size=16M \
+			--ioengine=libaio --iodepth=4 --time_based --runtime="$2" --randrepeat=0 \
+			>/dev/null
+	}
+	jm_create jmb-bg 32768 mirror /dev/ram0 /dev/ram1 - 128 2 speed 2097152
+	load /dev/mapper/jmb-bg 8
+	[ "$(status_word jmb-bg 2)" = running ]
+	dmsetup remove jmb-bg
+
+	jm_create jmb-wb 32768 mirror /dev/ram0 /dev/ram1 - 128 4 speed 2097152 copy_mode write_blocking
+	load /dev/mapper/jmb-wb 8 &
+	wait_state jmb-wb ready 60
+	wait
+	[ "$(sum_dev /dev/ram1 16)" = "$(sum_dev /dev/mapper/jmb-wb 16)" ]
+}
+
+@test "suspend and resume mid-copy, and a reload of the same table restarts the copy" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
+	sleep 1
+	dmsetup suspend jmb-m
+	off=$(status_word jmb-m 3 | cut -d/ -f1)
+	sleep 0.5
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -eq "$off" ]
+	dmsetup resume jmb-m
+	sleep 0.5
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt "$off" ]
+	dmsetup table jmb-m | dmsetup reload jmb-m
+	dmsetup suspend jmb-m
+	dmsetup resume jmb-m
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -lt 20000 ]
+	fill_random /dev/mapper/jmb-m 2
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "discards and write-zeroes keep the dest in step" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	blkdiscard -z -o $((3 << 20)) -l $((2 << 20)) /dev/mapper/jmb-m
+	blkdiscard -o $((8 << 20)) -l $((1 << 20)) /dev/mapper/jmb-m 2>/dev/null || true
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 4 | cut -d/ -f1)" -eq 0 ]
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	[ "$(sum_dev /dev/ram1 2 3)" = "$(head -c 2M /dev/zero | md5sum | cut -d' ' -f1)" ]
+}
+
+@test "a 256 MiB mirror under an fio verify load completes with every block intact" {
+	fill_random /dev/ram4 256
+	dd if=/dev/zero of=/dev/ram5 bs=1M count=256 oflag=direct status=none
+	jm_create jmb-big 524288 mirror /dev/ram4 /dev/ram5 - 128 2 speed 33554432
+	# Writes with crc32c headers while the copy runs...
+	fio --name=verify --filename=/dev/mapper/jmb-big --direct=1 --rw=randwrite --bs=16k \
+		--size=256M --io_size=48M --ioengine=libaio --iodepth=8 --verify=crc32c \
+		--do_verify=0 --verify_state_save=0 --randseed=1234 >/dev/null
+	[ "$(status_word jmb-big 2)" = running ]
+	dmsetup message jmb-big 0 set_speed 0
+	wait_state jmb-big ready 120
+	dmsetup message jmb-big 0 complete
+	wait_state jmb-big completed 30
+	# ...read back through the pivoted device and verified.
+	fio --name=verify --filename=/dev/mapper/jmb-big --direct=1 --rw=randwrite --bs=16k \
+		--size=256M --io_size=48M --ioengine=libaio --iodepth=8 --verify=crc32c \
+		--verify_only --verify_state_save=0 --randseed=1234 >/dev/null
+	# The dest is the source as it was at the pivot.
+	[ "$(sum_dev /dev/ram5 256)" = "$(sum_dev /dev/ram4 256)" ]
+}
