@@ -7,11 +7,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <linux/fs.h>
 #include <json-c/json.h>
 #include <libsmartcols/libsmartcols.h>
 
@@ -44,9 +51,26 @@ static const char usage_text[] =
 	"Control dm-jobmirror devices (device-mapper target \"jobmirror\").\n"
 	"\n"
 	"Commands:\n"
+	"  create NAME --mode mirror|stream --source DEV --dest DEV [--metadata DEV]\n"
+	"         [--region-size SIZE] [--speed RATE] [--on-source-error P]\n"
+	"         [--on-target-error P] [--rerror P] [--werror P]\n"
+	"         [--io-hang-timeout SECS] [--io-hang-interval MS]\n"
+	"         [--copy-mode background|write_blocking] [--paused]\n"
+	"                              create a device; its size is the source's\n"
 	"  list [--json]               list the jobmirror devices\n"
 	"  status [NAME...] [--json]   show the job and I/O state of devices\n"
 	"                              (all jobmirror devices if no NAME)\n"
+	"  pause|resume|cancel|continue NAME\n"
+	"                              send that message to the job\n"
+	"  complete NAME               complete, wait, then reload NAME as linear\n"
+	"                              on the dest\n"
+	"  set-speed NAME RATE         copy rate limit, K/M/G suffixes, 0 = none\n"
+	"  wait NAME [--for ready|done] [--progress] [--timeout SECS]\n"
+	"                              wait until the job is ready or done\n"
+	"  remove NAME                 remove the device\n"
+	"\n"
+	"P is a policy: report, ignore, stop or enospc.  SIZE and RATE take\n"
+	"K, M, G suffixes (powers of 1024); RATE is per second.\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json     print JSON only (numbers as numbers, sizes in bytes)\n"
@@ -378,36 +402,560 @@ static int cmd_status(int argc, char **argv, int json)
 	return print_json(array);
 }
 
+/* --- option parsing shared by the commands --- */
+
+static const struct option json_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Parse a command that takes only --json and --help.  Returns -1 to go on
+ * (with *json set and optind at the first operand), or an exit status.
+ */
+static int parse_json_only(int argc, char **argv, int *json)
+{
+	int c;
+
+	*json = 0;
+	while ((c = getopt_long(argc, argv, "jh", json_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("%s: unrecognized option '%s'", argv[0], argv[optind - 1]);
+		}
+	}
+	return -1;
+}
+
+static int parse_no_options(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", json_opts + 1, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		}
+		return usage_error("%s: unrecognized option '%s'", argv[0], argv[optind - 1]);
+	}
+	return -1;
+}
+
+/* Look up a jobmirror device; returns -1 when found or an exit status. */
+static int get_device(const char *cmd, const char *name, struct jm_device *dev)
+{
+	enum jm_get_result g = jm_dm_get(name, dev);
+
+	return g == JM_GET_OK ? -1 : get_failed(cmd, name, g);
+}
+
+/* --- pause, resume, cancel, continue, set-speed --- */
+
+static int send_message(const char *cmd, const struct jm_device *dev, const char *msg)
+{
+	struct jm_device now;
+	int r = jm_dm_message(dev, msg);
+
+	if (!r)
+		return EXIT_OK;
+	if (r == -EBUSY && jm_dm_get(dev->name, &now) == JM_GET_OK)
+		err("%s %s: not possible now: the job is %s, io is %s", cmd, dev->name,
+		    jm_state_names[now.status.state], jm_io_names[now.status.io]);
+	else
+		err("%s %s: %s", cmd, dev->name, strerror(-r));
+	return EXIT_FAILED;
+}
+
+static int cmd_simple_message(int argc, char **argv)
+{
+	struct jm_device dev;
+	int r = parse_no_options(argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return usage_error("%s: expected one device NAME", argv[0]);
+	r = get_device(argv[0], argv[optind], &dev);
+	if (r >= 0)
+		return r;
+	return send_message(argv[0], &dev, argv[0]);
+}
+
+static int cmd_set_speed(int argc, char **argv)
+{
+	struct jm_device dev;
+	char msg[64];
+	uint64_t rate;
+	int r = parse_no_options(argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 2)
+		return usage_error("set-speed: expected NAME RATE");
+	if (jm_parse_size(argv[optind + 1], 1, &rate))
+		return usage_error("set-speed: '%s' is not a rate (bytes/s, K/M/G suffixes)",
+				   argv[optind + 1]);
+	r = get_device("set-speed", argv[optind], &dev);
+	if (r >= 0)
+		return r;
+	snprintf(msg, sizeof(msg), "set_speed %llu", (unsigned long long)rate);
+	return send_message("set-speed", &dev, msg);
+}
+
+static int cmd_remove(int argc, char **argv)
+{
+	struct jm_device dev;
+	int r = parse_no_options(argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return usage_error("remove: expected one device NAME");
+	r = get_device("remove", argv[optind], &dev);
+	if (r >= 0)
+		return r;
+	r = jm_dm_remove(dev.name);
+	if (r) {
+		err("remove %s: %s", dev.name, strerror(-r));
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+/* --- create --- */
+
+enum create_opt {
+	OPT_MODE = 256, OPT_SOURCE, OPT_DEST, OPT_METADATA, OPT_REGION_SIZE, OPT_SPEED,
+	OPT_ON_SOURCE_ERROR, OPT_ON_TARGET_ERROR, OPT_RERROR, OPT_WERROR,
+	OPT_IO_HANG_TIMEOUT, OPT_IO_HANG_INTERVAL, OPT_COPY_MODE, OPT_PAUSED,
+};
+
+/* Append " key value" to the optional words of a table line. */
+static void add_opt(char *buf, size_t sz, unsigned int *nwords, const char *key,
+		    const char *val)
+{
+	size_t len = strlen(buf);
+
+	if (val) {
+		snprintf(buf + len, sz - len, " %s %s", key, val);
+		*nwords += 2;
+	} else {
+		snprintf(buf + len, sz - len, " %s", key);
+		*nwords += 1;
+	}
+}
+
+static int device_sectors(const char *path, uint64_t *sectors)
+{
+	uint64_t bytes;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, &bytes))
+		r = -errno;
+	else
+		*sectors = bytes >> 9;
+	close(fd);
+	return r;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "dest", required_argument, NULL, OPT_DEST },
+		{ "metadata", required_argument, NULL, OPT_METADATA },
+		{ "region-size", required_argument, NULL, OPT_REGION_SIZE },
+		{ "speed", required_argument, NULL, OPT_SPEED },
+		{ "on-source-error", required_argument, NULL, OPT_ON_SOURCE_ERROR },
+		{ "on-target-error", required_argument, NULL, OPT_ON_TARGET_ERROR },
+		{ "rerror", required_argument, NULL, OPT_RERROR },
+		{ "werror", required_argument, NULL, OPT_WERROR },
+		{ "io-hang-timeout", required_argument, NULL, OPT_IO_HANG_TIMEOUT },
+		{ "io-hang-interval", required_argument, NULL, OPT_IO_HANG_INTERVAL },
+		{ "copy-mode", required_argument, NULL, OPT_COPY_MODE },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode = NULL, *source = NULL, *dest = NULL, *meta = DM_JOBMIRROR_NO_METADATA;
+	char optwords[512] = "", num[32], params[1024], reason[256];
+	uint64_t region = 64 * 1024, v, sectors = 0;
+	unsigned int nwords = 0;
+	const char *key;
+	int c, r, kmsg;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		key = NULL;
+		switch (c) {
+		case OPT_MODE:
+			if (jm_lookup(optarg, jm_mode_names, DM_JOBMIRROR_NR_MODES) < 0)
+				return usage_error("create: --mode '%s': use mirror or stream", optarg);
+			mode = optarg;
+			break;
+		case OPT_SOURCE:
+			source = optarg;
+			break;
+		case OPT_DEST:
+			dest = optarg;
+			break;
+		case OPT_METADATA:
+			meta = optarg;
+			break;
+		case OPT_REGION_SIZE:
+			if (jm_parse_size(optarg, 1, &region) || region < 4096 ||
+			    region > (1ULL << 30) || (region & (region - 1)))
+				return usage_error("create: --region-size '%s': a power of two from 4K to 1G",
+						   optarg);
+			break;
+		case OPT_SPEED:
+			if (jm_parse_size(optarg, 1, &v))
+				return usage_error("create: --speed '%s' is not a rate (bytes/s, K/M/G suffixes)",
+						   optarg);
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+			add_opt(optwords, sizeof(optwords), &nwords,
+				jm_opt_names[DM_JOBMIRROR_OPT_SPEED], num);
+			break;
+		case OPT_ON_SOURCE_ERROR:
+		case OPT_ON_TARGET_ERROR:
+		case OPT_RERROR:
+		case OPT_WERROR:
+			key = jm_opt_names[DM_JOBMIRROR_OPT_ON_SOURCE_ERROR + c - OPT_ON_SOURCE_ERROR];
+			if (jm_lookup(optarg, jm_policy_names, DM_JOBMIRROR_NR_POLICIES) < 0)
+				return usage_error("create: --%s '%s': use report, ignore, stop or enospc",
+						   opts[c - OPT_MODE].name, optarg);
+			add_opt(optwords, sizeof(optwords), &nwords, key, optarg);
+			break;
+		case OPT_IO_HANG_TIMEOUT:
+		case OPT_IO_HANG_INTERVAL:
+			key = c == OPT_IO_HANG_TIMEOUT ?
+			      jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_TIMEOUT] :
+			      jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_INTERVAL];
+			if (jm_parse_uint(optarg, UINT32_MAX, &v))
+				return usage_error("create: --%s '%s' is not a number",
+						   opts[c - OPT_MODE].name, optarg);
+			add_opt(optwords, sizeof(optwords), &nwords, key, optarg);
+			break;
+		case OPT_COPY_MODE:
+			if (jm_lookup(optarg, jm_copy_mode_names, DM_JOBMIRROR_NR_COPY_MODES) < 0)
+				return usage_error("create: --copy-mode '%s': use background or write_blocking",
+						   optarg);
+			add_opt(optwords, sizeof(optwords), &nwords,
+				jm_opt_names[DM_JOBMIRROR_OPT_COPY_MODE], optarg);
+			break;
+		case OPT_PAUSED:
+			add_opt(optwords, sizeof(optwords), &nwords,
+				jm_opt_names[DM_JOBMIRROR_OPT_START_PAUSED], NULL);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("create: unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("create: expected one device NAME");
+	if (!mode || !source || !dest)
+		return usage_error("create: --mode, --source and --dest are required");
+
+	r = device_sectors(source, &sectors);
+	if (r) {
+		err("create %s: cannot read the size of %s: %s", argv[optind], source, strerror(-r));
+		return EXIT_FAILED;
+	}
+	snprintf(params, sizeof(params), "%s %s %s %s %llu", mode, source, dest, meta,
+		 (unsigned long long)(region >> 9));
+	if (nwords)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params), " %u%s",
+			 nwords, optwords);
+
+	kmsg = jm_kmsg_mark();
+	r = jm_dm_create(argv[optind], sectors, DM_JOBMIRROR_TARGET_NAME, params);
+	if (r) {
+		jm_kmsg_reason(kmsg, reason, sizeof(reason));
+		err("create %s: %s", argv[optind], *reason ? reason : strerror(-r));
+		return EXIT_FAILED;
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+	return EXIT_OK;
+}
+
+/* --- wait and complete --- */
+
+static volatile sig_atomic_t ticks;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+/* Start a 1 s ticker whose signal interrupts the event wait. */
+static void start_ticker(void)
+{
+	struct sigaction sa = { .sa_handler = on_tick };
+	struct itimerval it = { { 1, 0 }, { 1, 0 } };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: the wait ioctl returns EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void stop_ticker(void)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static bool state_done(enum dm_jobmirror_state s)
+{
+	return s == DM_JOBMIRROR_STATE_COMPLETED || s == DM_JOBMIRROR_STATE_CANCELLED ||
+	       s == DM_JOBMIRROR_STATE_FAILED;
+}
+
+static void print_progress(const struct jm_device *d, bool tty, uint64_t rate)
+{
+	const struct jm_status *s = &d->status;
+	char a[32], b[32], r[32];
+	double pct = jm_progress(s);
+	int i, bar = (int)(pct * 30 / 100);
+
+	human_size(s->offset * 512, a, sizeof(a));
+	human_size(s->len * 512, b, sizeof(b));
+	human_size(rate, r, sizeof(r));
+	if (tty) {
+		printf("\r%s [", d->name);
+		for (i = 0; i < 30; i++)
+			putchar(i < bar ? '#' : '.');
+		printf("] %5.1f%% %s of %s, %s/s, %s   ", pct, a, b, r, jm_state_names[s->state]);
+	} else {
+		printf("%s: %s %.1f%% (%s of %s, %s/s), %llu of %llu regions to copy\n",
+		       d->name, jm_state_names[s->state], pct, a, b, r,
+		       (unsigned long long)s->dirty, (unsigned long long)s->regions);
+	}
+	fflush(stdout);
+}
+
+enum wait_for { WAIT_READY, WAIT_DONE };
+
+/*
+ * Wait until the job of @name is ready (or past it) or done.  Sleeps in
+ * the dm event wait, woken by the target's events and, for --progress or
+ * --timeout, by a 1 s ticker.  Returns an exit status; *dev is the last
+ * state seen.
+ */
+static int wait_job(const char *cmd, const char *name, enum wait_for want, bool progress,
+		    uint64_t timeout, struct jm_device *dev)
+{
+	bool tty = progress && isatty(STDOUT_FILENO);
+	uint64_t last_offset = 0, rate = 0;
+	int last_tick = 0;
+	enum dm_jobmirror_state st;
+	bool first = true;
+	uint32_t nr;
+	int r, rc;
+
+	if (progress || timeout)
+		start_ticker();
+	for (;;) {
+		rc = -1;
+		if (jm_dm_event_nr(name, &nr)) {
+			rc = get_failed(cmd, name, JM_GET_NO_DEVICE);
+			break;
+		}
+		r = get_device(cmd, name, dev);
+		if (r >= 0) {
+			rc = r;
+			break;
+		}
+		st = dev->status.state;
+		if (progress && (first || ticks != last_tick || state_done(st))) {
+			if (!first && ticks != last_tick)
+				rate = (dev->status.offset - last_offset) * 512 / (ticks - last_tick);
+			last_offset = dev->status.offset;
+			last_tick = ticks;
+			print_progress(dev, tty, rate);
+		}
+		first = false;
+		if (st == DM_JOBMIRROR_STATE_CANCELLED || st == DM_JOBMIRROR_STATE_FAILED) {
+			rc = EXIT_FAILED;
+			break;
+		}
+		if (st == DM_JOBMIRROR_STATE_COMPLETED ||
+		    (want == WAIT_READY && (st == DM_JOBMIRROR_STATE_READY ||
+					    st == DM_JOBMIRROR_STATE_STANDBY))) {
+			rc = EXIT_OK;
+			break;
+		}
+		if (timeout && (uint64_t)ticks >= timeout) {
+			rc = EXIT_TIMEOUT;
+			break;
+		}
+		r = jm_dm_wait_event(name, nr);
+		if (r && r != -EINTR) {
+			rc = r == -ENXIO ? get_failed(cmd, name, JM_GET_NO_DEVICE) : EXIT_FAILED;
+			if (rc == EXIT_FAILED)
+				err("%s %s: waiting for an event: %s", cmd, name, strerror(-r));
+			break;
+		}
+	}
+	stop_ticker();
+	if (tty)
+		putchar('\n');
+	if (rc == EXIT_TIMEOUT)
+		err("%s %s: timed out after %llu s; the job is %s", cmd, name,
+		    (unsigned long long)timeout, jm_state_names[dev->status.state]);
+	else if (rc == EXIT_FAILED && dev->status.state == DM_JOBMIRROR_STATE_FAILED)
+		err("%s %s: the job failed: %s", cmd, name, dev->status.job_error);
+	else if (rc == EXIT_FAILED && dev->status.state == DM_JOBMIRROR_STATE_CANCELLED)
+		err("%s %s: the job was cancelled", cmd, name);
+	return rc;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "for", required_argument, NULL, 'f' },
+		{ "progress", no_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum wait_for want = WAIT_DONE;
+	struct jm_device dev;
+	uint64_t timeout = 0;
+	bool progress = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:pt:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "ready"))
+				want = WAIT_READY;
+			else if (!strcmp(optarg, "done"))
+				want = WAIT_DONE;
+			else
+				return usage_error("wait: --for '%s': use ready or done", optarg);
+			break;
+		case 'p':
+			progress = true;
+			break;
+		case 't':
+			if (jm_parse_uint(optarg, 100000000, &timeout) || !timeout)
+				return usage_error("wait: --timeout '%s' is not a number of seconds",
+						   optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("wait: unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("wait: expected one device NAME");
+	return wait_job("wait", argv[optind], want, progress, timeout, &dev);
+}
+
+static int cmd_complete(int argc, char **argv)
+{
+	struct jm_device dev;
+	char dest[300];
+	int r = parse_no_options(argc, argv);
+
+	if (r >= 0)
+		return r;
+	if (argc - optind != 1)
+		return usage_error("complete: expected one device NAME");
+	r = get_device("complete", argv[optind], &dev);
+	if (r >= 0)
+		return r;
+	jm_dm_devpath(dev.table.dest, dest, sizeof(dest));
+	if (dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
+		r = send_message("complete", &dev, "complete");
+		if (r)
+			return r;
+		printf("%s: complete sent: copying what is dirty and flushing %s\n", dev.name, dest);
+		fflush(stdout);
+		/* wait_job() refills dev: pass it the name from argv. */
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, &dev);
+		if (r)
+			return r;
+	}
+	printf("%s: completed: all I/O goes to %s\n", dev.name, dest);
+	fflush(stdout);
+	r = jm_dm_reload_linear(&dev, dev.table.dest);
+	if (r) {
+		err("complete %s: cannot reload as linear on %s: %s", dev.name, dest, strerror(-r));
+		return EXIT_FAILED;
+	}
+	printf("%s: reloaded as linear on %s; the source is no longer used\n", dev.name, dest);
+	return EXIT_OK;
+}
+
 /* --- main --- */
+
+static int cmd_list_main(int argc, char **argv)
+{
+	int json, r = parse_json_only(argc, argv, &json);
+
+	return r >= 0 ? r : cmd_list(argc - optind, argv + optind, json);
+}
+
+static int cmd_status_main(int argc, char **argv)
+{
+	int json, r = parse_json_only(argc, argv, &json);
+
+	return r >= 0 ? r : cmd_status(argc - optind, argv + optind, json);
+}
 
 struct command {
 	const char *name;
-	int (*fn)(int argc, char **argv, int json);
+	int (*fn)(int argc, char **argv);
 };
 
 static const struct command commands[] = {
-	{ "list", cmd_list },
-	{ "status", cmd_status },
+	{ "create", cmd_create },
+	{ "list", cmd_list_main },
+	{ "status", cmd_status_main },
+	{ "pause", cmd_simple_message },
+	{ "resume", cmd_simple_message },
+	{ "cancel", cmd_simple_message },
+	{ "continue", cmd_simple_message },
+	{ "complete", cmd_complete },
+	{ "set-speed", cmd_set_speed },
+	{ "wait", cmd_wait },
+	{ "remove", cmd_remove },
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *cmd = NULL;
-	int c, json = 0;
 	unsigned int i;
+	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			json = 1;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -427,27 +975,10 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
 
-	/*
-	 * Options may also follow the command and its arguments: parse again
-	 * with the command word in the place of the program name (optind 0
-	 * makes glibc start afresh).
-	 */
+	/* The command parses its own options, with its name as argv[0]. */
 	argc -= optind;
 	argv += optind;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("%s: unrecognized option '%s'", cmd->name,
-					   argv[optind - 1]);
-		}
-	}
 	jm_dm_init();
-	return cmd->fn(argc - optind, argv + optind, json);
+	return cmd->fn(argc, argv);
 }

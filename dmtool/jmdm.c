@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <syslog.h>
 #include <libdevmapper.h>
@@ -203,4 +204,193 @@ void jm_dm_devpath(const char *majmin, char *out, size_t outsz)
 		return;
 	}
 	snprintf(out, outsz, "%s", majmin);
+}
+
+/* Run @dmt, keeping its errno; returns 0 or -errno.  Destroys @dmt. */
+static int run_and_destroy(struct dm_task *dmt, uint32_t *cookie)
+{
+	int r = 0;
+
+	last_error[0] = '\0';
+	if (cookie && !dm_task_set_cookie(dmt, cookie, 0)) {
+		dm_task_destroy(dmt);
+		return -ENOMEM;
+	}
+	if (!dm_task_run(dmt)) {
+		r = -dm_task_get_errno(dmt);
+		if (!r)
+			r = -EIO;
+	}
+	dm_task_destroy(dmt);
+	if (cookie)
+		dm_udev_wait(*cookie);
+	return r;
+}
+
+static struct dm_task *new_task(int type, const char *name)
+{
+	struct dm_task *dmt = dm_task_create(type);
+
+	if (dmt && name && !dm_task_set_name(dmt, name)) {
+		dm_task_destroy(dmt);
+		return NULL;
+	}
+	return dmt;
+}
+
+int jm_dm_message(const struct jm_device *dev, const char *msg)
+{
+	struct dm_task *dmt = new_task(DM_DEVICE_TARGET_MSG, dev->name);
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_sector(dmt, dev->start) || !dm_task_set_message(dmt, msg)) {
+		dm_task_destroy(dmt);
+		return -ENOMEM;
+	}
+	return run_and_destroy(dmt, NULL);
+}
+
+int jm_dm_event_nr(const char *name, uint32_t *nr)
+{
+	struct dm_task *dmt = new_task(DM_DEVICE_INFO, name);
+	struct dm_info info;
+	int r = -ENXIO;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (dm_task_run(dmt) && dm_task_get_info(dmt, &info) && info.exists) {
+		*nr = info.event_nr;
+		r = 0;
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
+int jm_dm_wait_event(const char *name, uint32_t nr)
+{
+	struct dm_task *dmt = new_task(DM_DEVICE_WAITEVENT, name);
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_set_event_nr(dmt, nr)) {
+		dm_task_destroy(dmt);
+		return -ENOMEM;
+	}
+	return run_and_destroy(dmt, NULL);
+}
+
+int jm_dm_create(const char *name, uint64_t len, const char *type, const char *params)
+{
+	struct dm_task *dmt = new_task(DM_DEVICE_CREATE, name);
+	uint32_t cookie = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	if (!dm_task_add_target(dmt, 0, len, type, params)) {
+		dm_task_destroy(dmt);
+		return -ENOMEM;
+	}
+	return run_and_destroy(dmt, &cookie);
+}
+
+static int suspend_resume(const char *name, int type)
+{
+	struct dm_task *dmt = new_task(type, name);
+	uint32_t cookie = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	return run_and_destroy(dmt, type == DM_DEVICE_RESUME ? &cookie : NULL);
+}
+
+int jm_dm_reload_linear(const struct jm_device *dev, const char *dest)
+{
+	struct dm_task *tb = new_task(DM_DEVICE_TABLE, dev->name);
+	struct dm_task *load = new_task(DM_DEVICE_RELOAD, dev->name);
+	char *type = NULL, *params = NULL, linear[JM_WORD_MAX + 8];
+	uint64_t start, length;
+	void *next = NULL;
+	int r = -ENOMEM;
+
+	if (!tb || !load)
+		goto out;
+	if (!dm_task_run(tb)) {
+		r = -dm_task_get_errno(tb);
+		goto out;
+	}
+	snprintf(linear, sizeof(linear), "%s 0", dest);
+	do {
+		next = dm_get_next_target(tb, next, &start, &length, &type, &params);
+		if (!type)
+			break;
+		if (!strcmp(type, DM_JOBMIRROR_TARGET_NAME) && start == dev->start) {
+			/* Sector 0 of the segment is sector 0 of the dest. */
+			if (!dm_task_add_target(load, start, length, "linear", linear))
+				goto out;
+		} else if (!dm_task_add_target(load, start, length, type, params)) {
+			goto out;
+		}
+	} while (next);
+	r = run_and_destroy(load, NULL);
+	load = NULL;
+	if (!r)
+		r = suspend_resume(dev->name, DM_DEVICE_SUSPEND);
+	if (!r)
+		r = suspend_resume(dev->name, DM_DEVICE_RESUME);
+out:
+	if (load)
+		dm_task_destroy(load);
+	if (tb)
+		dm_task_destroy(tb);
+	return r;
+}
+
+int jm_dm_remove(const char *name)
+{
+	struct dm_task *dmt = new_task(DM_DEVICE_REMOVE, name);
+	uint32_t cookie = 0;
+
+	if (!dmt)
+		return -ENOMEM;
+	dm_task_retry_remove(dmt);
+	return run_and_destroy(dmt, &cookie);
+}
+
+int jm_kmsg_mark(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+void jm_kmsg_reason(int fd, char *buf, size_t sz)
+{
+	static const char key[] = " " DM_JOBMIRROR_TARGET_NAME ": ";
+	char rec[1024], *p, *e;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		p = strstr(rec, "device-mapper: table: ");
+		if (!p || !(p = strstr(p, key)))
+			continue;
+		p += strlen(key);
+		/* Drop the " (-EINVAL)" dm-table appends, and the newline. */
+		e = strstr(p, " (-E");
+		if (!e)
+			e = p + strcspn(p, "\n");
+		snprintf(buf, sz, "%.*s", (int)(e - p), p);
+	}
+	close(fd);
 }

@@ -46,3 +46,36 @@ int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg);
 void jm_dm_devpath(const char *majmin, char *out, size_t outsz);
 
 #endif /* DMTOOL_JMDM_H */
+
+/* Send @msg to the jobmirror target of @name; 0 or -errno. */
+int jm_dm_message(const struct jm_device *dev, const char *msg);
+
+/* The device's event counter; 0 or -errno. */
+int jm_dm_event_nr(const char *name, uint32_t *nr);
+
+/*
+ * Wait until the event counter of @name differs from @nr; 0, or -EINTR
+ * when a signal interrupted the wait, or another -errno.
+ */
+int jm_dm_wait_event(const char *name, uint32_t nr);
+
+/* Create @name with one target; 0 or -errno. */
+int jm_dm_create(const char *name, uint64_t len, const char *type, const char *params);
+
+/*
+ * Load @name's table again with its jobmirror segment replaced by a
+ * linear mapping of the same length on major:minor @dest, then suspend
+ * and resume it; 0 or -errno.
+ */
+int jm_dm_reload_linear(const struct jm_device *dev, const char *dest);
+
+/* Remove @name; 0 or -errno. */
+int jm_dm_remove(const char *name);
+
+/* Remember the end of the kernel log, to find a target's error later. */
+int jm_kmsg_mark(void);
+/*
+ * The reason the jobmirror constructor gave, from the kernel log after
+ * jm_kmsg_mark(); "" if none.  Closes @fd.
+ */
+void jm_kmsg_reason(int fd, char *buf, size_t sz);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# dmtool driving a mirror job end to end: create, wait, pause, resume,
+# set-speed, cancel, complete (with the reload as linear), remove.
+
+load helpers
+
+setup() {
+	jm_common_setup
+	fill_random /dev/ram0 64
+}
+
+@test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 \
+		--region-size 128K --speed 0 --werror stop
+	[ "$status" -eq 0 ]
+	[[ "$(dmsetup table jmb-d)" == "0 524288 jobmirror mirror 1:0 1:1 - 256 "*"werror stop"* ]]
+	run "$DMTOOL" wait jmb-d --for ready --timeout 120
+	[ "$status" -eq 0 ]
+	fill_random /dev/mapper/jmb-d 8
+	want=$(sum_dev /dev/mapper/jmb-d 256)
+	run "$DMTOOL" complete jmb-d
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "jmb-d: complete sent"* ]]
+	[[ "${lines[1]}" == "jmb-d: completed: all I/O goes to /dev/ram1" ]]
+	[[ "${lines[2]}" == "jmb-d: reloaded as linear on /dev/ram1"* ]]
+	[ "$(dmsetup table jmb-d)" = "0 524288 linear 1:1 0" ]
+	[ "$(sum_dev /dev/mapper/jmb-d 256)" = "$want" ]
+	[ "$(sum_dev /dev/ram1 256)" = "$want" ]
+	run "$DMTOOL" status jmb-d
+	[ "$status" -eq 3 ]
+	dmsetup remove jmb-d
+}
+
+@test "dmtool pause, resume, set-speed and cancel drive the job" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed 2M
+	"$DMTOOL" pause jmb-d
+	wait_state jmb-d paused 10
+	run "$DMTOOL" pause jmb-d
+	[ "$status" -eq 1 ]
+	[ "$output" = "dmtool: pause jmb-d: not possible now: the job is paused, io is running" ]
+	"$DMTOOL" resume jmb-d
+	[ "$(status_word jmb-d 2)" = running ]
+	"$DMTOOL" set-speed jmb-d 3M
+	[ "$(status_word jmb-d 8)" -eq 3145728 ]
+	[ "$("$DMTOOL" status jmb-d --json | jq .devices[0].speed)" -eq 3145728 ]
+	"$DMTOOL" cancel jmb-d
+	wait_state jmb-d cancelled 10
+	run "$DMTOOL" wait jmb-d
+	[ "$status" -eq 1 ]
+	[ "$output" = "dmtool: wait jmb-d: the job was cancelled" ]
+	run "$DMTOOL" continue jmb-d
+	[ "$status" -eq 1 ]
+	"$DMTOOL" remove jmb-d
+	[ ! -e /dev/mapper/jmb-d ]
+	run dmsetup info jmb-d
+	[ "$status" -ne 0 ]
+}
+
+@test "dmtool wait --timeout exits 4 and --progress prints a line a second" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed 1M
+	start=$SECONDS
+	run "$DMTOOL" wait jmb-d --for ready --progress --timeout 3
+	[ "$status" -eq 4 ]
+	[ $((SECONDS - start)) -le 5 ]
+	[[ "${lines[-1]}" == "dmtool: wait jmb-d: timed out after 3 s; the job is running" ]]
+	n=$(printf '%s\n' "${lines[@]}" | grep -c '^jmb-d: running .*% (.* of 256.0 MiB, .*/s), [0-9]* of 4096 regions to copy$')
+	[ "$n" -ge 3 ] && [ "$n" -le 5 ]
+}
+
+@test "dmtool wait wakes on the job's event, not on a timer" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --paused
+	"$DMTOOL" wait jmb-d --for ready &
+	pid=$!
+	sleep 1
+	kill -0 $pid
+	"$DMTOOL" resume jmb-d
+	wait_state jmb-d ready 60
+	# Ready raised an event: the waiter returns at once, and with success.
+	for i in $(seq 20); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	run wait $pid
+	[ "$status" -eq 0 ]
+}
+
+@test "dmtool create refuses bad arguments with exit 2 and kernel refusals with exit 1" {
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: create: --mode, --source and --dest are required" ]]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --region-size 3K
+	[ "$status" -eq 2 ]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --rerror retry
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: create: --rerror 'retry': use report, ignore, stop or enospc" ]]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed fast
+	[ "$status" -eq 2 ]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram0
+	[ "$status" -eq 1 ]
+	[ "$output" = "dmtool: create jmb-d: source and dest are the same device" ]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/nothere --dest /dev/ram1
+	[ "$status" -eq 1 ]
+	[[ "$output" == "dmtool: create jmb-d: cannot read the size of /dev/nothere: "* ]]
+	run dmsetup info jmb-d
+	[ "$status" -ne 0 ]
+}
+
+@test "dmtool commands on a missing or foreign device exit 3" {
+	dmsetup create jmb-lin --table "0 2048 linear /dev/ram3 0"
+	for cmd in pause resume cancel continue complete remove wait; do
+		run "$DMTOOL" $cmd jmb-nothere
+		[ "$status" -eq 3 ]
+		[ "$output" = "dmtool: $cmd jmb-nothere: no such device" ]
+		run "$DMTOOL" $cmd jmb-lin
+		[ "$status" -eq 3 ]
+	done
+	run "$DMTOOL" set-speed jmb-nothere 1M
+	[ "$status" -eq 3 ]
+	run "$DMTOOL" set-speed jmb-lin 1Q
+	[ "$status" -eq 2 ]
+}
