@@ -7,6 +7,8 @@
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      deps, build, host unit tests, then the suites inside a VM
 #                   of each kernel; the last line is "N passed, N failed"
+#   make demo       a live mirror of a mounted file system, in a VM
+#   make bench      copy throughput and IOPS ratios, in one VM run
 #   make C=1        also run sparse over the module
 #   make W=1        extra compiler warnings for the module
 #   make checkpatch run the kernel's checkpatch.pl over kernel/ and include/
@@ -19,7 +21,10 @@ KVERS ?= $(if $(KVER),$(KVER),$(shell tests/vm/kernels.sh $(SUPPORTED_KSERIES)))
 
 export O
 
-.PHONY: all modules dmtool deps check unit vmtest clean checkpatch harness
+.PHONY: all modules dmtool deps check unit clean checkpatch harness demo bench
+
+# The newest supported kernel runs the demo and the benchmark.
+DEMO_KVER ?= $(lastword $(KVERS))
 
 all: modules dmtool
 
@@ -49,6 +54,15 @@ unit: dmtool harness
 check: deps
 	@$(MAKE) -s all
 	@tests/run-all.sh $(KVERS)
+
+demo: deps
+	@$(MAKE) -s all
+	@tests/vm/run.sh -l -t 600 $(DEMO_KVER) $(O)/demo $(CURDIR)/tests/demo/demo.sh $(O)
+
+bench: deps
+	@$(MAKE) -s all
+	@tests/vm/run.sh -t 1200 $(DEMO_KVER) $(O)/bench $(CURDIR)/tests/bench/bench.sh $(O) && \
+		cat $(O)/bench/bench.txt
 
 checkpatch:
 	@tests/checkpatch.sh

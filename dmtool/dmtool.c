@@ -721,11 +721,6 @@ static void stop_ticker(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static bool state_done(enum dm_jobmirror_state s)
-{
-	return s == DM_JOBMIRROR_STATE_COMPLETED || s == DM_JOBMIRROR_STATE_CANCELLED ||
-	       s == DM_JOBMIRROR_STATE_FAILED;
-}
 
 static void print_progress(const struct jm_device *d, bool tty, uint64_t rate)
 {
@@ -751,6 +746,22 @@ static void print_progress(const struct jm_device *d, bool tty, uint64_t rate)
 }
 
 enum wait_for { WAIT_READY, WAIT_DONE };
+
+/* Whether a job in state @s ends a wait for @want. */
+static bool wait_over(enum dm_jobmirror_state s, enum wait_for want)
+{
+	switch (s) {
+	case DM_JOBMIRROR_STATE_COMPLETED:
+	case DM_JOBMIRROR_STATE_CANCELLED:
+	case DM_JOBMIRROR_STATE_FAILED:
+		return true;
+	case DM_JOBMIRROR_STATE_READY:
+	case DM_JOBMIRROR_STATE_STANDBY:
+		return want == WAIT_READY;
+	default:
+		return false;
+	}
+}
 
 /*
  * Wait until the job of @name is ready (or past it) or done.  Sleeps in
@@ -783,7 +794,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			break;
 		}
 		st = dev->status.state;
-		if (progress && (first || ticks != last_tick || state_done(st))) {
+		if (progress && (first || ticks != last_tick || wait_over(st, want))) {
 			if (!first && ticks != last_tick)
 				rate = (dev->status.offset - last_offset) * 512 / (ticks - last_tick);
 			last_offset = dev->status.offset;
@@ -791,14 +802,9 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			print_progress(dev, tty, rate);
 		}
 		first = false;
-		if (st == DM_JOBMIRROR_STATE_CANCELLED || st == DM_JOBMIRROR_STATE_FAILED) {
-			rc = EXIT_FAILED;
-			break;
-		}
-		if (st == DM_JOBMIRROR_STATE_COMPLETED ||
-		    (want == WAIT_READY && (st == DM_JOBMIRROR_STATE_READY ||
-					    st == DM_JOBMIRROR_STATE_STANDBY))) {
-			rc = EXIT_OK;
+		if (wait_over(st, want)) {
+			rc = st == DM_JOBMIRROR_STATE_CANCELLED || st == DM_JOBMIRROR_STATE_FAILED ?
+			     EXIT_FAILED : EXIT_OK;
 			break;
 		}
 		if (timeout && (uint64_t)ticks >= timeout) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh [-t SECS] [-m MEM] KVER OUTDIR COMMAND...
+# run.sh [-t SECS] [-m MEM] [-l] KVER OUTDIR COMMAND...
 #
 # Boot Debian kernel KVER under qemu (TCG unless JM_QEMU_ACCEL says
 # otherwise), run COMMAND as root inside it with the host's root file
@@ -8,12 +8,14 @@
 # OUTDIR/serial.log.  A guest that does not finish within SECS seconds is
 # killed, and a guest that panics, oopses or times out is a failure
 # (exit 124 for a timeout, 125 for a guest that died without a status).
+# -l shows the guest's console live as well (quiet kernel), for demos.
 set -uo pipefail
-timeout=600 mem=3G
-while getopts t:m: o; do
+timeout=600 mem=3G live=0
+while getopts t:m:l o; do
 	case $o in
 	t) timeout=$OPTARG ;;
 	m) mem=$OPTARG ;;
+	l) live=1 ;;
 	*) exit 2 ;;
 	esac
 done
@@ -40,15 +42,21 @@ rm -f "$out/rc" "$out/serial.log"
 	echo
 } >"$out/cmd"
 
+serial=(-serial "file:$out/serial.log")
+loglevel=5
+if [ $live -eq 1 ]; then
+	serial=(-chardev "stdio,id=con,logfile=$out/serial.log,signal=off" -serial chardev:con)
+	loglevel=1
+fi
 accel=${JM_QEMU_ACCEL:-tcg}
 cpu=max
 [ "$accel" = kvm ] && cpu=host
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
 	-nodefaults -no-reboot -display none -monitor none \
-	-serial "file:$out/serial.log" \
+	"${serial[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=5 panic=-1 oops=panic rdinit=/init" \
+	-append "console=ttyS0 loglevel=$loglevel panic=-1 oops=panic rdinit=/init" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
 	</dev/null
