@@ -22,19 +22,12 @@
 #include <json-c/json.h>
 #include <libsmartcols/libsmartcols.h>
 
-#include "jmdm.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_NODEV = 3,
-	EXIT_TIMEOUT = 4,
-};
+#include "dmtool.h"
 
 static const char *prog = "dmtool";
 
-static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
+void err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,6 +61,7 @@ static const char usage_text[] =
 	"  wait NAME [--for ready|done] [--progress] [--timeout SECS]\n"
 	"                              wait until the job is ready or done\n"
 	"  remove NAME                 remove the device\n"
+	"  watch [NAME] [--json]       print events as they happen (until SIGINT)\n"
 	"\n"
 	"P is a policy: report, ignore, stop or enospc.  SIZE and RATE take\n"
 	"K, M, G suffixes (powers of 1024); RATE is per second.\n"
@@ -80,8 +74,7 @@ static const char usage_text[] =
 	"Exit status: 0 success, 1 failure, 2 usage error, 3 no such device or\n"
 	"not a jobmirror device, 4 timed out.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -414,7 +407,7 @@ static const struct option json_opts[] = {
  * Parse a command that takes only --json and --help.  Returns -1 to go on
  * (with *json set and optind at the first operand), or an exit status.
  */
-static int parse_json_only(int argc, char **argv, int *json)
+int parse_json_only(int argc, char **argv, int *json)
 {
 	int c;
 
@@ -449,7 +442,7 @@ static int parse_no_options(int argc, char **argv)
 }
 
 /* Look up a jobmirror device; returns -1 when found or an exit status. */
-static int get_device(const char *cmd, const char *name, struct jm_device *dev)
+int get_device(const char *cmd, const char *name, struct jm_device *dev)
 {
 	enum jm_get_result g = jm_dm_get(name, dev);
 
@@ -946,6 +939,7 @@ static const struct command commands[] = {
 	{ "set-speed", cmd_set_speed },
 	{ "wait", cmd_wait },
 	{ "remove", cmd_remove },
+	{ "watch", cmd_watch },
 };
 
 int main(int argc, char **argv)

@@ -69,6 +69,38 @@ void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN])
 		strscpy(name, dm_device_name(md), DM_NAME_LEN);
 }
 
+/*
+ * Queue an event; caller holds jm->lock and has updated the state.
+ * event_seq counts every event; at most JM_EV_BURST of one type are sent
+ * per JM_EV_WINDOW, the rest are counted in the next one sent of that type
+ * (DM_JOBMIRROR_SUPPRESSED).
+ */
+static void jm_queue_event(struct jobmirror *jm, struct jm_ev *ev)
+{
+	unsigned int t = ev->type;
+
+	lockdep_assert_held(&jm->lock);
+	ev->seq = ++jm->event_seq;
+	if (time_after(jiffies, jm->ev_window_start[t] + JM_EV_WINDOW)) {
+		jm->ev_window_start[t] = jiffies;
+		jm->ev_window_sent[t] = 0;
+	}
+	if (jm->ev_window_sent[t] >= JM_EV_BURST || jm->ev_count == JM_EV_RING) {
+		jm->ev_suppressed[t]++;
+		return;
+	}
+	jm->ev_window_sent[t]++;
+	ev->suppressed = jm->ev_suppressed[t];
+	jm->ev_suppressed[t] = 0;
+	jm->ev_ring[(jm->ev_head + jm->ev_count) % JM_EV_RING] = *ev;
+	jm->ev_count++;
+	/*
+	 * Not on jm->wq: sending a uevent allocates with GFP_KERNEL, which
+	 * must not hold up the reclaim-safe queue that carries user writes.
+	 */
+	schedule_work(&jm->event_work);
+}
+
 /**
  * jm_event() - raise an event.
  * @jm: the target; caller holds jm->lock and has updated the state.
@@ -76,83 +108,136 @@ void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN])
  */
 void jm_event(struct jobmirror *jm, enum dm_jobmirror_event event)
 {
-	lockdep_assert_held(&jm->lock);
-	jm->event_seq++;
-	jm->events_pending |= BIT(event);
-	queue_work(jm->wq, &jm->event_work);
+	struct jm_ev ev = { .type = event };
+
+	jm_queue_event(jm, &ev);
 }
 
-#define JM_ENV_VARS	16
+/**
+ * jm_event_error() - raise an error event.
+ * @jm: the target; caller holds jm->lock and has updated the state.
+ * @event: JOB_ERROR, IO_ERROR or an IO_HANG* event.
+ * @op: enum dm_jobmirror_op.
+ * @action: the policy applied: report, ignore or stop.
+ * @err: the negative errno.
+ * @sector: first sector of the failed I/O, target relative.
+ */
+void jm_event_error(struct jobmirror *jm, enum dm_jobmirror_event event, int op,
+		    enum dm_jobmirror_policy action, int err, sector_t sector)
+{
+	struct jm_ev ev = {
+		.type = event, .op = op, .action = action, .err = err, .sector = sector,
+	};
+
+	jm_queue_event(jm, &ev);
+}
+
+#define JM_ENV_VARS	20
 #define JM_ENV_LEN	(DM_NAME_LEN + 64)
 
-static void jm_send_uevent(struct jobmirror *jm, enum dm_jobmirror_event event)
+static __printf(4, 5) void jm_env(char (*env)[JM_ENV_LEN], char **envp,
+				  unsigned int *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= JM_ENV_VARS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(env[*n], JM_ENV_LEN, fmt, ap);
+	va_end(ap);
+	envp[*n] = env[*n];
+	(*n)++;
+}
+
+static bool jm_is_error_event(unsigned int type)
+{
+	return type == DM_JOBMIRROR_EVENT_JOB_ERROR || type == DM_JOBMIRROR_EVENT_IO_ERROR ||
+	       type == DM_JOBMIRROR_EVENT_IO_HANG || type == DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT ||
+	       type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED;
+}
+
+static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
+			   char (*env)[JM_ENV_LEN])
 {
 	struct mapped_device *md = dm_table_get_md(jm->ti->table);
 	char name[DM_NAME_LEN], uuid[DM_UUID_LEN];
-	char (*env)[JM_ENV_LEN];
 	char *envp[JM_ENV_VARS + 1];
-	unsigned int n = 0;
-	u64 seq, offset, len;
-	enum dm_jobmirror_state state;
 	enum dm_jobmirror_iostatus iostatus;
-	int op, err;
+	enum dm_jobmirror_state state;
+	unsigned int n = 0;
+	u64 offset, len;
 
-	env = kcalloc(JM_ENV_VARS, JM_ENV_LEN, GFP_NOIO);
-	if (!env)
-		return;
 	if (dm_copy_name_and_uuid(md, name, uuid)) {
 		name[0] = '\0';
 		uuid[0] = '\0';
 	}
-
+	/* The status now: never older than the event. */
 	spin_lock_irq(&jm->lock);
-	seq = jm->event_seq;
 	state = jm->state;
 	iostatus = jm->iostatus;
 	offset = jm->copied;
 	len = jm->work_total;
-	op = jm->job_error_op;
-	err = jm->job_errno;
 	spin_unlock_irq(&jm->lock);
 
-#define JM_ENV(fmt, ...) \
-	snprintf(env[n], JM_ENV_LEN, fmt, __VA_ARGS__), envp[n] = env[n], n++
-	JM_ENV("DM_TARGET=%s", DM_JOBMIRROR_TARGET_NAME);
-	JM_ENV("DM_NAME=%s", name);
-	JM_ENV("DM_UUID=%s", uuid);
-	JM_ENV("DM_JOBMIRROR_EVENT=%s", jm_event_names[event]);
-	JM_ENV("DM_JOBMIRROR_SEQ=%llu", seq);
-	JM_ENV("DM_JOBMIRROR_STATE=%s", jm_state_names[state]);
-	JM_ENV("DM_JOBMIRROR_IOSTATUS=%s", jm_iostatus_names[iostatus]);
-	JM_ENV("DM_JOBMIRROR_OFFSET=%llu", offset);
-	JM_ENV("DM_JOBMIRROR_LEN=%llu", len);
-	if (event == DM_JOBMIRROR_EVENT_JOB_ERROR) {
-		JM_ENV("DM_JOBMIRROR_OPERATION=%s", jm_op_names[op]);
-		JM_ENV("DM_JOBMIRROR_REASON=%s", jm_errno_name(err));
+	jm_env(env, envp, &n, "DM_TARGET=%s", DM_JOBMIRROR_TARGET_NAME);
+	jm_env(env, envp, &n, "DM_NAME=%s", name);
+	jm_env(env, envp, &n, "DM_UUID=%s", uuid);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_EVENT=%s", jm_event_names[ev->type]);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_SEQ=%llu", ev->seq);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_STATE=%s", jm_state_names[state]);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_IOSTATUS=%s", jm_iostatus_names[iostatus]);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_OFFSET=%llu", offset);
+	jm_env(env, envp, &n, "DM_JOBMIRROR_LEN=%llu", len);
+	if (jm_is_error_event(ev->type)) {
+		jm_env(env, envp, &n, "DM_JOBMIRROR_OPERATION=%s", jm_op_names[ev->op]);
+		jm_env(env, envp, &n, "DM_JOBMIRROR_ACTION=%s", jm_policy_names[ev->action]);
+		jm_env(env, envp, &n, "DM_JOBMIRROR_REASON=%s", jm_errno_name(ev->err));
+		jm_env(env, envp, &n, "DM_JOBMIRROR_SECTOR=%llu", (u64)ev->sector);
 	}
-#undef JM_ENV
+	jm_env(env, envp, &n, "DM_JOBMIRROR_SUPPRESSED=%u", ev->suppressed);
 	envp[n] = NULL;
 	kobject_uevent_env(&disk_to_dev(dm_disk(md))->kobj, KOBJ_CHANGE, envp);
-	kfree(env);
+}
+
+/* One kernel log line per error event sent (so rate limited with them). */
+static void jm_log_error(struct jobmirror *jm, const struct jm_ev *ev)
+{
+	char name[DM_NAME_LEN];
+
+	jm_log_name(jm, name);
+	DMWARN("%s: %s: %s %s at sector %llu: %s%s", name, jm_event_names[ev->type],
+	       jm_op_names[ev->op], jm_errno_name(ev->err), (u64)ev->sector,
+	       jm_policy_names[ev->action], ev->suppressed ? " (more suppressed)" : "");
 }
 
 /**
- * jm_events_work() - send the pending events (process context).
+ * jm_events_work() - send the queued events, oldest first (process context).
  * @work: jobmirror.event_work.
  */
 void jm_events_work(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, event_work);
-	unsigned long pending;
-	unsigned int ev;
+	char (*env)[JM_ENV_LEN];
+	struct jm_ev ev;
 
-	spin_lock_irq(&jm->lock);
-	pending = jm->events_pending;
-	jm->events_pending = 0;
-	spin_unlock_irq(&jm->lock);
+	/* Without memory the events are still counted and dm is woken. */
+	env = kcalloc(JM_ENV_VARS, JM_ENV_LEN, GFP_NOIO);
+	for (;;) {
+		spin_lock_irq(&jm->lock);
+		if (!jm->ev_count) {
+			spin_unlock_irq(&jm->lock);
+			break;
+		}
+		ev = jm->ev_ring[jm->ev_head];
+		jm->ev_head = (jm->ev_head + 1) % JM_EV_RING;
+		jm->ev_count--;
+		spin_unlock_irq(&jm->lock);
 
-	for_each_set_bit(ev, &pending, DM_JOBMIRROR_NR_EVENTS)
-		jm_send_uevent(jm, ev);
-	if (pending)
 		dm_table_event(jm->ti->table);
+		if (env)
+			jm_send_uevent(jm, &ev, env);
+		if (jm_is_error_event(ev.type))
+			jm_log_error(jm, &ev);
+	}
+	kfree(env);
 }

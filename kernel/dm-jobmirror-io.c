@@ -17,6 +17,8 @@
  *   or write-zeroes) goes to the source and re-dirties on completion.
  *   Writes to regions being copied wait for the copy, and a copy waits for
  *   writes in flight to its regions, so the two never overlap.
+ * - HOLD: complete or cancel waits for the writes in flight to drain
+ *   and flushes the dest; new writes wait on jobmirror.hold meanwhile.
  * - SOURCE / DEST: the job is over; everything goes to that device.
  */
 #include <linux/bio.h>
@@ -57,6 +59,21 @@ static bool jm_writer_done_kick(struct jobmirror *jm, struct jm_bio *jb)
 	return jb->route == JM_ROUTE_SYNC && jm_copy_covering(jm, jb->first, jb->last);
 }
 
+/*
+ * Mark the regions of a finished tracked write dirty, unless a copy that
+ * has not read yet covers them (it will read what this write left);
+ * returns the regions newly dirty.  Caller holds jm->lock.
+ */
+static unsigned long jm_dirty_after_write(struct jobmirror *jm, struct jm_bio *jb)
+{
+	struct jm_copy *c = jm_copy_covering(jm, jb->first, jb->last);
+
+	if (c && c->state == JM_COPY_WAIT && c->region <= jb->first &&
+	    jb->last < c->region + c->nr_regions)
+		return 0;
+	return jm_mark_dirty(jm, jb->first, jb->last);
+}
+
 static void jm_clone_endio(struct bio *clone)
 {
 	struct bio *orig = clone->bi_private;
@@ -82,10 +99,12 @@ static void jm_clone_endio(struct bio *clone)
 		status = jb->dst_status;
 	} else {
 		status = jb->src_status;
-		if (jb->dst_status) {
-			jm->dst_errors++;
-			kick = jm_mark_dirty(jm, jb->first, jb->last);
-		}
+		/* Either half failing leaves the two devices different. */
+		if (jb->src_status || jb->dst_status)
+			kick = jm_dirty_after_write(jm, jb);
+		if (jb->dst_status)
+			jm_job_error(jm, DM_JOBMIRROR_OP_WRITE,
+				     blk_status_to_errno(jb->dst_status), jb->iter.bi_sector);
 	}
 	kick |= jm_writer_done_kick(jm, jb);
 	spin_unlock_irqrestore(&jm->lock, flags);
@@ -105,6 +124,8 @@ static void jm_clone_to(struct jobmirror *jm, struct bio *orig, struct dm_dev *d
 {
 	struct bio *clone = bio_alloc_clone(dev->bdev, orig, GFP_NOIO, &jm->bs);
 
+	/* dm polls only its own clone, not ours. */
+	bio_clear_polled(clone);
 	clone->bi_end_io = jm_clone_endio;
 	clone->bi_private = orig;
 	submit_bio_noacct(clone);
@@ -148,6 +169,10 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 		jm->bg_writes++;
 		jb->tracked = true;
 		break;
+	case JM_ROUTE_HOLD:
+		bio_list_add(&jm->hold, bio);
+		spin_unlock_irqrestore(&jm->lock, flags);
+		return DM_MAPIO_SUBMITTED;
 	case JM_ROUTE_SYNC:
 		copy = jm_copy_covering(jm, jb->first, jb->last);
 		if (copy) {
@@ -155,9 +180,10 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 			spin_unlock_irqrestore(&jm->lock, flags);
 			return DM_MAPIO_SUBMITTED;
 		}
+		both = jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
+		       !jm_has_overlapping_writer(jm, jb);
 		jm_add_writer(jm, jb);
 		jb->tracked = true;
-		both = jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last);
 		break;
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
@@ -171,6 +197,35 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 }
 
 /**
+ * jm_route_bio() - send a user bio where it belongs now.
+ * @jm: the target.
+ * @bio: the bio, its sector target relative.
+ *
+ * Return: a DM_MAPIO_* code; the caller submits a remapped bio.
+ */
+int jm_route_bio(struct jobmirror *jm, struct bio *bio)
+{
+	enum jm_route route = READ_ONCE(jm->route);
+
+	if (!bio_sectors(bio)) {
+		/*
+		 * An empty flush, sent once per device (num_flush_bios = 2);
+		 * once the job is over both copies go to the device in use.
+		 */
+		if (route == JM_ROUTE_DEST ||
+		    (route != JM_ROUTE_SOURCE && dm_bio_get_target_bio_nr(bio)))
+			bio_set_dev(bio, jm->dest->bdev);
+		else
+			bio_set_dev(bio, jm->source->bdev);
+		return DM_MAPIO_REMAPPED;
+	}
+	if (jm_is_write(bio))
+		return jm_route_write(jm, bio, jm_bio_data(bio));
+	bio_set_dev(bio, route == JM_ROUTE_DEST ? jm->dest->bdev : jm->source->bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+/**
  * jm_map_bio() - map a user bio of a mirror device.
  * @jm: the target.
  * @bio: the bio, in the dm device's sector space.
@@ -180,29 +235,20 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 {
 	struct jm_bio *jb = jm_bio_data(bio);
-	enum jm_route route = READ_ONCE(jm->route);
 
 	jb->jm = jm;
 	jb->tracked = false;
+	jb->requeue = false;
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = dm_target_offset(jm->ti, bio->bi_iter.bi_sector);
+	/* Kept to send the bio again after an error (held bios). */
+	jb->iter = bio->bi_iter;
+	jb->bi_opf = bio->bi_opf;
+	jb->bi_flags = bio->bi_flags;
 
-	if (!bio_sectors(bio)) {
-		/*
-		 * An empty flush, sent once per device (num_flush_bios = 2);
-		 * after the pivot both copies go to the dest.
-		 */
-		if (route == JM_ROUTE_DEST || dm_bio_get_target_bio_nr(bio))
-			bio_set_dev(bio, jm->dest->bdev);
-		else
-			bio_set_dev(bio, jm->source->bdev);
-		return DM_MAPIO_REMAPPED;
-	}
-
-	bio->bi_iter.bi_sector = dm_target_offset(jm->ti, bio->bi_iter.bi_sector);
-	if (jm_is_write(bio))
-		return jm_route_write(jm, bio, jb);
-
-	bio_set_dev(bio, route == JM_ROUTE_DEST ? jm->dest->bdev : jm->source->bdev);
-	return DM_MAPIO_REMAPPED;
+	if (jm_uio_hold_new(jm, bio))
+		return DM_MAPIO_SUBMITTED;
+	return jm_route_bio(jm, bio);
 }
 
 /**
@@ -216,29 +262,15 @@ void jm_dispatch_write(struct jobmirror *jm, struct bio *bio)
 		dm_submit_bio_remap(bio, NULL);
 }
 
-/**
- * jm_end_io() - a user bio completed (dm's end_io hook).
- * @jm: the target.
- * @bio: the bio.
- * @error: its status.
- *
- * A write sent to the source alone marks its regions dirty now, whether
- * it succeeded or not: the source may have changed either way.
- *
- * Return: DM_ENDIO_DONE.
- */
-int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
+/* A tracked write that went to the source alone finished. */
+static void jm_untrack(struct jobmirror *jm, struct jm_bio *jb)
 {
-	struct jm_bio *jb = jm_bio_data(bio);
 	unsigned long flags;
 	bool kick;
 
-	if (!jb->tracked)
-		return DM_ENDIO_DONE;
-
 	spin_lock_irqsave(&jm->lock, flags);
 	/* Newly dirty regions need the worker if no copy will call it. */
-	kick = jm_mark_dirty(jm, jb->first, jb->last) && !jm->copies_active;
+	kick = jm_dirty_after_write(jm, jb) && !jm->copies_active;
 	if (jb->route == JM_ROUTE_BACKGROUND)
 		jm->bg_writes--;
 	else
@@ -248,5 +280,56 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 	spin_unlock_irqrestore(&jm->lock, flags);
 	if (kick)
 		jm_job_kick(jm);
+}
+
+/*
+ * A user flush's copy for the dest failed while the source holds the
+ * data: that is the job's error (on_target_error), not the user's.
+ */
+static bool jm_dest_flush_error(struct jobmirror *jm, struct bio *bio, blk_status_t error)
+{
+	unsigned long flags;
+	bool job = false;
+
+	if (bio_sectors(bio) || !dm_bio_get_target_bio_nr(bio))
+		return false;
+	spin_lock_irqsave(&jm->lock, flags);
+	if (jm->route != JM_ROUTE_DEST && jm->route != JM_ROUTE_SOURCE) {
+		jm->flushed = false;
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(error), 0);
+		job = true;
+	}
+	spin_unlock_irqrestore(&jm->lock, flags);
+	return job;
+}
+
+/**
+ * jm_end_io() - a user bio completed (dm's end_io hook).
+ * @jm: the target.
+ * @bio: the bio.
+ * @error: its status.
+ *
+ * A write sent to the source alone marks its regions dirty now, whether
+ * it succeeded or not: the source may have changed either way.  Then an
+ * error goes through the user I/O policy (dm-jobmirror-uio.c).
+ *
+ * Return: a DM_ENDIO_* code.
+ */
+int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
+{
+	struct jm_bio *jb = jm_bio_data(bio);
+
+	if (jb->tracked)
+		jm_untrack(jm, jb);
+	if (jb->requeue) {
+		jb->requeue = false;
+		return DM_ENDIO_REQUEUE;
+	}
+	if (*error && jm_dest_flush_error(jm, bio, *error))
+		*error = BLK_STS_OK;
+	if (*error)
+		return jm_uio_error(jm, bio, error);
 	return DM_ENDIO_DONE;
 }
+
+

@@ -141,11 +141,27 @@ static void jm_copy_release(struct jobmirror *jm, struct jm_copy *c)
 		wake_up_all(&jm->drain_wait);
 }
 
-/*
- * Apply the job error policy to a failed copy read (@op READ) or dest
- * write or flush (@op WRITE); caller holds jm->lock.
+/* End a hold: writes go by @route from now on, the held ones too. */
+static void jm_release_hold(struct jobmirror *jm, enum jm_route route)
+{
+	lockdep_assert_held(&jm->lock);
+	jm->route = route;
+	if (!bio_list_empty(&jm->hold)) {
+		bio_list_merge(&jm->retry, &jm->hold);
+		bio_list_init(&jm->hold);
+		jm_job_kick(jm);
+	}
+}
+
+/**
+ * jm_job_error() - apply the job error policy.
+ * @jm: the target; caller holds jm->lock (any context).
+ * @op: DM_JOBMIRROR_OP_READ for a copy read from the source (on_source_error),
+ *	DM_JOBMIRROR_OP_WRITE for a write or flush of the dest (on_target_error).
+ * @err: the negative errno.
+ * @sector: where, target relative.
  */
-static void jm_job_error(struct jobmirror *jm, int op, int err)
+void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 {
 	enum dm_jobmirror_policy policy;
 
@@ -159,10 +175,9 @@ static void jm_job_error(struct jobmirror *jm, int op, int err)
 	}
 	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
 		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
-
-	jm->job_error_op = op;
-	jm->job_errno = err;
-	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_ERROR);
+	/* A job that is over (or pausing for an earlier error) only counts. */
+	if (!jm_live(jm->state))
+		return;
 
 	switch (policy) {
 	case DM_JOBMIRROR_POLICY_IGNORE:
@@ -175,20 +190,22 @@ static void jm_job_error(struct jobmirror *jm, int op, int err)
 			jm->pause_requested = true;
 		break;
 	default:
-		if (jm_live(jm->state)) {
-			jm->state = DM_JOBMIRROR_STATE_FAILED;
-			jm->route = JM_ROUTE_SOURCE;
-			jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
-		}
+		jm->state = DM_JOBMIRROR_STATE_FAILED;
+		jm_release_hold(jm, JM_ROUTE_SOURCE);
+		jm->job_error_op = op;
+		jm->job_errno = err;
 		break;
 	}
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_JOB_ERROR, op, policy, err, sector);
+	if (jm->state == DM_JOBMIRROR_STATE_FAILED)
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
 }
 
 static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int err)
 {
 	/* What this copy did not finish is still to do. */
 	jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
-	jm_job_error(jm, op, err);
+	jm_job_error(jm, op, err, c->sector);
 }
 
 static void jm_copy_work(struct work_struct *work)
@@ -211,7 +228,9 @@ static void jm_copy_work(struct work_struct *work)
 	} else {
 		c->sector += c->chunk;
 		jm->copied += c->chunk;
-		if (c->sector < c->end && jm_live(jm->state) && !jm->suspended) {
+		if (c->sector < c->end && jm_live(jm->state) && !jm->suspended &&
+		    !jm->pause_requested &&
+		    !(jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING)) {
 			spin_unlock_irq(&jm->lock);
 			jm_copy_read_chunk(c);
 			return;
@@ -300,6 +319,9 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 	bool wrapped;
 	u64 wait;
 
+	/* The job is over once the route is SOURCE or DEST: never copy then. */
+	if (jm->route == JM_ROUTE_SOURCE || jm->route == JM_ROUTE_DEST)
+		return 0;
 	while (jm->nr_dirty && (c = jm_free_slot(jm))) {
 		r = jm_next_dirty(jm, &wrapped);
 		if (r >= jm->nr_regions)
@@ -364,21 +386,29 @@ static void jm_drop_waiting_copies(struct jobmirror *jm)
 static void jm_flush_endio(struct bio *bio)
 {
 	struct jobmirror *jm = container_of(bio, struct jobmirror, flush_bio);
-	unsigned long flags;
 
-	spin_lock_irqsave(&jm->lock, flags);
+	/* All the rest in process context, where postsuspend can wait for it. */
+	queue_work(jm->wq, &jm->flush_work);
+}
+
+static void jm_flush_done(struct work_struct *work)
+{
+	struct jobmirror *jm = container_of(work, struct jobmirror, flush_work);
+	blk_status_t status = jm->flush_bio.bi_status;
+
+	spin_lock_irq(&jm->lock);
 	jm->flushing = false;
 	/* Still valid only if nothing got dirty since it was issued. */
-	jm->flushed = !bio->bi_status && jm->flush_clean;
-	if (bio->bi_status)
-		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(bio->bi_status));
-	spin_unlock_irqrestore(&jm->lock, flags);
-	wake_up_all(&jm->drain_wait);
+	jm->flushed = !status && jm->flush_clean;
+	if (status)
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(status), 0);
 	/* A failed flush is tried again later, not at once. */
-	if (bio->bi_status)
+	if (status)
 		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
 	else
 		jm_job_kick(jm);
+	spin_unlock_irq(&jm->lock);
+	wake_up_all(&jm->drain_wait);
 }
 
 static void jm_flush_dest(struct jobmirror *jm)
@@ -392,32 +422,30 @@ static void jm_flush_dest(struct jobmirror *jm)
 /* --- the state machine --- */
 
 /*
- * Finish a pending cancel or complete once all is clean and the dest is
- * flushed; caller holds jm->lock.  Returns true to issue a dest flush.
+ * Finish a pending cancel or complete; caller holds jm->lock, all regions
+ * are clean and no copy is in flight.  New writes are held while those in
+ * flight drain and the dest is flushed, so that at the switch the dest
+ * holds exactly what the device held: then writes go to the dest
+ * (complete) or the source alone (cancel), held ones first.  Returns true
+ * to issue a dest flush.
  */
 static bool jm_step_ready(struct jobmirror *jm)
 {
 	bool complete = jm->complete_requested;
 
 	if (jm->route == JM_ROUTE_SYNC) {
-		if (complete) {
-			/* Pivot only onto a flushed dest. */
-			if (!jm->flushed)
-				return true;
-			jm->route = JM_ROUTE_DEST;
-		} else {
-			/* The cancel point: later writes go to the source alone. */
-			jm->route = JM_ROUTE_SOURCE;
-			jm->flushed = false;
-		}
+		jm->route = JM_ROUTE_HOLD;
+		/* Writes since the last flush are on the dest, maybe not stable. */
+		jm->flushed = false;
 	}
 	if (jm->sync_writes) {
 		jm->want_drain = true;
 		return false;
 	}
-	if (!complete && !jm->flushed)
+	if (!jm->flushed)
 		return true;
 	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
+	jm_release_hold(jm, complete ? JM_ROUTE_DEST : JM_ROUTE_SOURCE);
 	jm_event(jm, complete ? DM_JOBMIRROR_EVENT_JOB_COMPLETED :
 				DM_JOBMIRROR_EVENT_JOB_CANCELLED);
 	return false;
@@ -442,6 +470,9 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 		jm->pause_requested = false;
 		jm->state = jm->state == DM_JOBMIRROR_STATE_READY ?
 			    DM_JOBMIRROR_STATE_STANDBY : DM_JOBMIRROR_STATE_PAUSED;
+		/* A stopped job holds no writes: they go to both devices. */
+		if (jm->route == JM_ROUTE_HOLD)
+			jm_release_hold(jm, JM_ROUTE_SYNC);
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_PAUSED);
 		return false;
 	}
@@ -483,15 +514,19 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 static void jm_worker(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, work);
-	struct bio_list retry;
+	struct bio_list retry, resubmit;
 	unsigned long start;
 	unsigned int i;
 	bool flush;
 
 	spin_lock_irq(&jm->lock);
+	resubmit = jm->resubmit;
+	bio_list_init(&jm->resubmit);
 	retry = jm->retry;
 	bio_list_init(&jm->retry);
 	spin_unlock_irq(&jm->lock);
+	while (!bio_list_empty(&resubmit))
+		jm_uio_resubmit(jm, bio_list_pop(&resubmit));
 	while (!bio_list_empty(&retry))
 		jm_dispatch_write(jm, bio_list_pop(&retry));
 
@@ -608,9 +643,13 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
  */
 void jm_job_presuspend(struct jobmirror *jm)
 {
+	jm_uio_presuspend(jm);
 	spin_lock_irq(&jm->lock);
 	jm->suspended = true;
 	jm_drop_waiting_copies(jm);
+	/* dm waits for held writes: let them go (the hold resumes later). */
+	if (jm->route == JM_ROUTE_HOLD)
+		jm_release_hold(jm, JM_ROUTE_SYNC);
 	spin_unlock_irq(&jm->lock);
 	/* Writes that waited behind a dropped copy must go out. */
 	jm_job_kick(jm);
@@ -628,14 +667,16 @@ void jm_job_postsuspend(struct jobmirror *jm)
 	wait_event(jm->drain_wait, !READ_ONCE(jm->copies_active) && !READ_ONCE(jm->flushing));
 	cancel_delayed_work_sync(&jm->delayed);
 	flush_workqueue(jm->wq);
+	flush_work(&jm->event_work);
 }
 
 /**
- * jm_job_resume() - let the job run again.
+ * jm_job_resume() - let the job run again (resume, or a suspend undone).
  * @jm: the target.
  */
 void jm_job_resume(struct jobmirror *jm)
 {
+	jm_uio_resume(jm);
 	spin_lock_irq(&jm->lock);
 	jm->suspended = false;
 	spin_unlock_irq(&jm->lock);
@@ -674,6 +715,8 @@ int jm_job_init(struct jobmirror *jm)
 	if (!jm->wq)
 		goto fail;
 	INIT_WORK(&jm->work, jm_worker);
+	INIT_WORK(&jm->flush_work, jm_flush_done);
+	INIT_WORK(&jm->event_work, jm_events_work);
 	INIT_DELAYED_WORK(&jm->delayed, jm_delayed_worker);
 	init_waitqueue_head(&jm->drain_wait);
 	bio_init(&jm->flush_bio, NULL, NULL, 0, 0);
@@ -696,6 +739,7 @@ void jm_job_exit(struct jobmirror *jm)
 		cancel_delayed_work_sync(&jm->delayed);
 		destroy_workqueue(jm->wq);
 		jm->wq = NULL;
+		cancel_work_sync(&jm->event_work);
 	}
 	if (!jm->copies)
 		return;

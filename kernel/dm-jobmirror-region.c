@@ -86,6 +86,21 @@ unsigned long jm_sector_to_region(struct jobmirror *jm, sector_t sector)
 	return sector >> jm->region_shift;
 }
 
+/* Set bits of @map in first..last, word by word. */
+static unsigned long jm_weight(const unsigned long *map, unsigned long first,
+			       unsigned long last)
+{
+	unsigned long i = first, n = 0;
+
+	while (i <= last && i % BITS_PER_LONG)
+		n += test_bit(i++, map);
+	for (; i + BITS_PER_LONG - 1 <= last; i += BITS_PER_LONG)
+		n += hweight_long(map[i / BITS_PER_LONG]);
+	while (i <= last)
+		n += test_bit(i++, map);
+	return n;
+}
+
 /**
  * jm_mark_dirty() - regions first..last must be copied (again).
  * @jm: the target; caller holds jm->lock.
@@ -94,26 +109,32 @@ unsigned long jm_sector_to_region(struct jobmirror *jm, sector_t sector)
  *
  * A region that goes from clean to dirty adds its length to the work
  * total, so the status's len grows as the contract says, and makes a
- * flush of the dest done before it stale.
+ * flush of the dest done before it stale.  Word at a time: a discard of
+ * a whole large device marks millions of regions from bio completion.
  *
  * Return: how many regions went from clean to dirty.
  */
 unsigned long jm_mark_dirty(struct jobmirror *jm, unsigned long first, unsigned long last)
 {
-	unsigned long r, n = 0;
+	unsigned long n, end = jm->nr_regions - 1;
+	sector_t sectors;
 
 	lockdep_assert_held(&jm->lock);
-	for (r = first; r <= last && r < jm->nr_regions; r++) {
-		if (__test_and_set_bit(r, jm->dirty))
-			continue;
-		n++;
-		jm->work_total += jm_region_sectors(jm, r);
-	}
+	last = min(last, end);
+	if (first > last)
+		return 0;
+	n = last - first + 1 - jm_weight(jm->dirty, first, last);
+	if (!n)
+		return 0;
+	sectors = (sector_t)n << jm->region_shift;
+	/* The last region may be short. */
+	if (last == end && !test_bit(end, jm->dirty))
+		sectors -= jm->cfg.region_sectors - jm_region_sectors(jm, end);
+	bitmap_set(jm->dirty, first, last - first + 1);
 	jm->nr_dirty += n;
-	if (n) {
-		jm->flushed = false;
-		jm->flush_clean = false;
-	}
+	jm->work_total += sectors;
+	jm->flushed = false;
+	jm->flush_clean = false;
 	return n;
 }
 
@@ -161,6 +182,35 @@ bool jm_has_writers(struct jobmirror *jm, unsigned long first, unsigned long las
 				return true;
 	hlist_for_each_entry(jb, &jm->wide_writers, node)
 		if (jb->first <= last && first <= jb->last)
+			return true;
+	return false;
+}
+
+/**
+ * jm_has_overlapping_writer() - whether a tracked write in flight
+ * overlaps the sectors of @jb.
+ * @jm: the target; caller holds jm->lock.
+ * @jb: a write not yet added, with first, last and iter set.
+ *
+ * Two overlapping writes sent to both devices may land in different
+ * orders on each: the second one goes to the source alone instead.
+ *
+ * Return: true if there is one.
+ */
+bool jm_has_overlapping_writer(struct jobmirror *jm, struct jm_bio *jb)
+{
+	sector_t start = jb->iter.bi_sector, end = start + (jb->iter.bi_size >> SECTOR_SHIFT);
+	struct jm_bio *w;
+
+	lockdep_assert_held(&jm->lock);
+	if (!jm->sync_writes)
+		return false;
+	hlist_for_each_entry(w, jm_bucket(jm, jb->first), node)
+		if (w->iter.bi_sector < end &&
+		    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
+			return true;
+	hlist_for_each_entry(w, &jm->wide_writers, node)
+		if (w->first <= jb->last && jb->first <= w->last)
 			return true;
 	return false;
 }

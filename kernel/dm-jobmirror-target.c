@@ -159,8 +159,11 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	spin_lock_init(&jm->lock);
-	INIT_WORK(&jm->event_work, jm_events_work);
 	bio_list_init(&jm->retry);
+	bio_list_init(&jm->hold);
+	bio_list_init(&jm->held);
+	bio_list_init(&jm->resubmit);
+	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
 	jm->state = jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED : DM_JOBMIRROR_STATE_RUNNING;
 	jm->route = jm->cfg.copy_mode == DM_JOBMIRROR_COPY_WRITE_BLOCKING ?
 		    JM_ROUTE_SYNC : JM_ROUTE_BACKGROUND;
@@ -227,6 +230,12 @@ static void jm_resume(struct dm_target *ti)
 	jm_job_resume(ti->private);
 }
 
+/* A suspend that was interrupted: as if resumed. */
+static void jm_presuspend_undo(struct dm_target *ti)
+{
+	jm_job_resume(ti->private);
+}
+
 /* Regions still to copy: dirty ones and those being copied. */
 static unsigned long jm_regions_to_copy(struct jobmirror *jm)
 {
@@ -264,11 +273,11 @@ static void jm_status(struct dm_target *ti, status_type_t type,
 		       (unsigned long long)jm->copied, (unsigned long long)jm->work_total,
 		       jm_regions_to_copy(jm), jm->nr_regions,
 		       jm_iostatus_names[jm->iostatus],
-		       jm_io_names[DM_JOBMIRROR_IO_RUNNING], 0U,
+		       jm_io_names[jm->io_state], jm->nr_held,
 		       jm->speed, jm->src_errors, jm->dst_errors, jm->io_errors,
 		       jm->event_seq);
-		/* stop_reason: user I/O is never stopped yet. */
-		jm_emit_error(result, maxlen, &sz, false, 0, 0);
+		jm_emit_error(result, maxlen, &sz, jm->io_state == DM_JOBMIRROR_IO_STOPPED,
+			      jm->stop_op, jm->stop_errno);
 		jm_emit_error(result, maxlen, &sz, jm->state == DM_JOBMIRROR_STATE_FAILED,
 			      jm->job_error_op, jm->job_errno);
 		spin_unlock_irq(&jm->lock);
@@ -315,11 +324,15 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 
-	r = jm_job_message(jm, msg, speed);
+	if (msg == DM_JOBMIRROR_MSG_CONTINUE)
+		r = jm_uio_continue(jm);
+	else
+		r = jm_job_message(jm, msg, speed);
 	if (r == -EBUSY) {
 		jm_log_name(jm, name);
-		DMWARN_LIMIT("%s: message '%s' is not valid in state %s", name, argv[0],
-			     jm_state_names[READ_ONCE(jm->state)]);
+		DMWARN_LIMIT("%s: message '%s' is not valid in state %s, io %s", name, argv[0],
+			     jm_state_names[READ_ONCE(jm->state)],
+			     jm_io_names[READ_ONCE(jm->io_state)]);
 	}
 	return r;
 }
@@ -346,6 +359,7 @@ static struct target_type jm_target = {
 	.map = jm_map,
 	.end_io = jm_endio,
 	.presuspend = jm_presuspend,
+	.presuspend_undo = jm_presuspend_undo,
 	.postsuspend = jm_postsuspend,
 	.resume = jm_resume,
 	.status = jm_status,

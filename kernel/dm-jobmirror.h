@@ -58,12 +58,13 @@ enum jm_policy_slot {
 #define JM_COPY_PAGES		(JM_COPY_MAX_SECTORS >> (PAGE_SHIFT - SECTOR_SHIFT))
 #define JM_WRITER_BUCKETS	256
 /* The region bitmap is one allocation: keep it under 256 MiB. */
-#define JM_MAX_REGIONS		(1UL << 31)
+#define JM_MAX_REGIONS		BIT(31)
 
 /* How the user I/O of a mirror device is routed right now. */
 enum jm_route {
 	JM_ROUTE_BACKGROUND,	/* writes to source, dirty on completion */
 	JM_ROUTE_SYNC,		/* writes to source and dest */
+	JM_ROUTE_HOLD,		/* new writes wait: complete/cancel drains the rest */
 	JM_ROUTE_SOURCE,	/* the job is over: all I/O to source only */
 	JM_ROUTE_DEST,		/* pivoted: all I/O to dest only */
 };
@@ -121,6 +122,13 @@ struct jm_copy {
  * @pending: clones still in flight (synchronous writes).
  * @src_status: status of the source clone.
  * @dst_status: status of the dest clone.
+ * @requeue: hand the bio back to dm at its next completion (noflush
+ *	suspend with the bio held).
+ * @iter: the bio's iterator when mapped (target-relative sector), to
+ *	send it again after an error.
+ * @bi_opf: its op and flags when mapped (a lower layer may drop
+ *	REQ_FUA/REQ_PREFLUSH), likewise.
+ * @bi_flags: its BIO_* flags when mapped, likewise.
  */
 struct jm_bio {
 	struct jobmirror *jm;
@@ -129,15 +137,44 @@ struct jm_bio {
 	unsigned long last;
 	enum jm_route route;
 	bool tracked;
+	bool requeue;
 	atomic_t pending;
 	blk_status_t src_status;
 	blk_status_t dst_status;
+	struct bvec_iter iter;
+	blk_opf_t bi_opf;
+	unsigned short bi_flags;
 };
+
+/**
+ * struct jm_ev - an event waiting to be sent.
+ * @type: enum dm_jobmirror_event.
+ * @op: for errors: enum dm_jobmirror_op.
+ * @action: for errors: the policy applied (report, ignore, stop).
+ * @err: for errors: the negative errno.
+ * @sector: for errors: the first sector of the failed I/O.
+ * @seq: event_seq when raised.
+ * @suppressed: events of this type dropped since the last one sent.
+ */
+struct jm_ev {
+	u8 type;
+	u8 op;
+	u8 action;
+	int err;
+	sector_t sector;
+	u64 seq;
+	u32 suppressed;
+};
+
+#define JM_EV_RING		64
+/* At most this many events of one type are sent per JM_EV_WINDOW. */
+#define JM_EV_BURST		5
+#define JM_EV_WINDOW		HZ
 
 /**
  * struct jobmirror - one jobmirror target instance.
  *
- * @lock protects everything below it that is not atomic.
+ * jobmirror.lock protects everything below it.
  */
 struct jobmirror {
 	struct dm_target *ti;
@@ -153,9 +190,10 @@ struct jobmirror {
 	struct work_struct work;
 	struct delayed_work delayed;
 	struct work_struct event_work;
+	struct work_struct flush_work;
 	struct bio_set bs;
 
-	spinlock_t lock;
+	spinlock_t lock;	/* protects all that follows */
 	enum dm_jobmirror_state state;
 	enum jm_route route;
 	enum dm_jobmirror_iostatus iostatus;
@@ -172,6 +210,7 @@ struct jobmirror {
 	unsigned long sync_writes;
 	unsigned long bg_writes;
 	struct bio_list retry;
+	struct bio_list hold;
 
 	bool want_drain;
 	bool suspended;
@@ -195,8 +234,22 @@ struct jobmirror {
 	int job_error_op;
 	int job_errno;
 
-	/* Events raised but not yet sent (bit per enum dm_jobmirror_event). */
-	unsigned long events_pending;
+	/* User I/O: held bios (stop policy), in arrival order. */
+	enum dm_jobmirror_io io_state;
+	struct bio_list held;
+	unsigned int nr_held;
+	struct bio_list resubmit;
+	int stop_op;
+	int stop_errno;
+	bool suspend_flush;
+
+	/* Events raised but not yet sent, oldest first. */
+	struct jm_ev ev_ring[JM_EV_RING];
+	unsigned int ev_head;
+	unsigned int ev_count;
+	unsigned long ev_window_start[DM_JOBMIRROR_NR_EVENTS];
+	unsigned int ev_window_sent[DM_JOBMIRROR_NR_EVENTS];
+	u32 ev_suppressed[DM_JOBMIRROR_NR_EVENTS];
 	wait_queue_head_t drain_wait;
 };
 
@@ -218,6 +271,7 @@ unsigned long jm_sector_to_region(struct jobmirror *jm, sector_t sector);
 unsigned long jm_mark_dirty(struct jobmirror *jm, unsigned long first, unsigned long last);
 void jm_mark_clean(struct jobmirror *jm, unsigned long first, unsigned long last);
 bool jm_has_writers(struct jobmirror *jm, unsigned long first, unsigned long last);
+bool jm_has_overlapping_writer(struct jobmirror *jm, struct jm_bio *jb);
 void jm_add_writer(struct jobmirror *jm, struct jm_bio *jb);
 void jm_del_writer(struct jobmirror *jm, struct jm_bio *jb);
 struct jm_copy *jm_copy_covering(struct jobmirror *jm, unsigned long first,
@@ -231,15 +285,26 @@ void jm_job_presuspend(struct jobmirror *jm);
 void jm_job_postsuspend(struct jobmirror *jm);
 void jm_job_resume(struct jobmirror *jm);
 int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg);
-void jm_copy_done_writer(struct jobmirror *jm, unsigned long first, unsigned long last);
+void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector);
 
 /* dm-jobmirror-io.c */
 int jm_map_bio(struct jobmirror *jm, struct bio *bio);
+int jm_route_bio(struct jobmirror *jm, struct bio *bio);
 int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
 void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
 
+/* dm-jobmirror-uio.c */
+bool jm_uio_hold_new(struct jobmirror *jm, struct bio *bio);
+int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
+int jm_uio_continue(struct jobmirror *jm);
+void jm_uio_presuspend(struct jobmirror *jm);
+void jm_uio_resume(struct jobmirror *jm);
+void jm_uio_resubmit(struct jobmirror *jm, struct bio *bio);
+
 /* dm-jobmirror-events.c */
 void jm_event(struct jobmirror *jm, enum dm_jobmirror_event event);
+void jm_event_error(struct jobmirror *jm, enum dm_jobmirror_event event, int op,
+		    enum dm_jobmirror_policy action, int err, sector_t sector);
 void jm_events_work(struct work_struct *work);
 const char *jm_errno_name(int err);
 void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN]);

@@ -117,3 +117,22 @@ setup() {
 	run "$DMTOOL" set-speed jmb-lin 1Q
 	[ "$status" -eq 2 ]
 }
+
+@test "dmtool watch prints one line per event as it happens and exits 0 on SIGINT" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --paused
+	"$DMTOOL" watch jmb-d >"$BATS_TEST_TMPDIR/w" 3>&- &
+	w=$!
+	sleep 0.3
+	"$DMTOOL" resume jmb-d
+	"$DMTOOL" wait jmb-d --for ready --timeout 60
+	sleep 0.5
+	kill -INT $w
+	run wait $w
+	[ "$status" -eq 0 ]
+	cat "$BATS_TEST_TMPDIR/w" >&2
+	[[ "$(sed -n 1p "$BATS_TEST_TMPDIR/w")" =~ ^1\ jmb-d\ JOB_RESUMED\ state=(running|ready)\ iostatus=ok\ offset=[0-9]+\ len=524288$ ]]
+	[[ "$(sed -n 2p "$BATS_TEST_TMPDIR/w")" =~ ^2\ jmb-d\ JOB_READY\ state=ready\ iostatus=ok\ offset=524288\ len=524288$ ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/w")" -eq 2 ]
+	run "$DMTOOL" watch jmb-nothere
+	[ "$status" -eq 3 ]
+}

@@ -31,11 +31,17 @@ jm_common_setup() {
 }
 
 jm_common_teardown() {
-	local d
-	for d in $(dmsetup ls 2>/dev/null | awk '$1 ~ /^jmb-/ { print $1 }' | sort -r); do
-		umount "/dev/mapper/$d" 2>/dev/null
-		dmsetup remove "$d" || true
+	local d pass
+	[ -n "${JM_WATCH_PID:-}" ] && kill "$JM_WATCH_PID" 2>/dev/null
+	# Devices may stack: remove what can be removed, a few times over.
+	for pass in 1 2 3 4; do
+		for d in $(dmsetup ls 2>/dev/null | awk '$1 ~ /^jmb-/ { print $1 }'); do
+			umount "/dev/mapper/$d" 2>/dev/null
+			dmsetup remove "$d" 2>/dev/null || true
+		done
 	done
+	dmsetup ls | grep '^jmb-' && { echo "teardown: devices left" >&2; return 1; }
+	return 0
 }
 
 setup() { jm_common_setup; }
@@ -71,4 +77,71 @@ msg_fails() {
 	run dmsetup message "$name" 0 "$@"
 	[ "$status" -ne 0 ] || { echo "message '$*' was accepted" >&2; return 1; }
 	[[ "$output" == *"$text"* ]] || { echo "message '$*': $output" >&2; return 1; }
+}
+
+# A linear device over DEV that can be broken (an error segment) and healed.
+# linear_dev NAME DEV SECTORS
+linear_dev() {
+	dmsetup create "$1" --table "0 $3 linear $2 0"
+}
+
+# break_dev NAME DEV SECTORS START LEN: sectors START..START+LEN fail (EIO).
+break_dev() {
+	local n=$1 d=$2 total=$3 s=$4 l=$5
+	printf '0 %d linear %s 0\n%d %d error\n%d %d linear %s %d\n' \
+		"$s" "$d" "$s" "$l" $((s + l)) $((total - s - l)) "$d" $((s + l)) |
+		dmsetup reload "$n"
+	dmsetup suspend "$n"
+	dmsetup resume "$n"
+}
+
+# heal_dev NAME DEV SECTORS
+heal_dev() {
+	echo "0 $3 linear $2 0" | dmsetup reload "$1"
+	dmsetup suspend "$1"
+	dmsetup resume "$1"
+}
+
+# watch_start NAME: collect NAME's events (JSON lines) in $JM_EVENTS.
+watch_start() {
+	JM_EVENTS=$BATS_TEST_TMPDIR/events
+	"$DMTOOL" watch "$1" --json >"$JM_EVENTS" &
+	JM_WATCH_PID=$!
+	sleep 0.3
+}
+
+# watch_stop: stop collecting (after the events in flight arrived).
+watch_stop() {
+	sleep 0.5
+	kill "$JM_WATCH_PID"
+	wait "$JM_WATCH_PID" || true
+	JM_WATCH_PID=
+}
+
+# events_of TYPE: the collected events of that type, one JSON per line.
+events_of() {
+	jq -c "select(.event == \"$1\")" "$JM_EVENTS"
+}
+
+# A thin pool with too little space: jmb-tdata (DATA_MB of ram3) under
+# jmb-pool (metadata on ram2), and a 64 MiB thin volume jmb-thin.
+thin_setup() {
+	local data_mb=$1
+	dd if=/dev/zero of=/dev/ram2 bs=1M count=4 oflag=direct status=none
+	linear_dev jmb-tdata /dev/ram3 $((data_mb * 2048))
+	dmsetup create jmb-pool --table \
+		"0 $((data_mb * 2048)) thin-pool /dev/ram2 /dev/mapper/jmb-tdata 128 0 1 error_if_no_space"
+	dmsetup message jmb-pool 0 "create_thin 0"
+	dmsetup create jmb-thin --table "0 131072 thin /dev/mapper/jmb-pool 0"
+}
+
+# thin_grow DATA_MB: give the pool more data space, live.
+thin_grow() {
+	local sectors=$(($1 * 2048))
+	echo "0 $sectors linear /dev/ram3 0" | dmsetup reload jmb-tdata
+	dmsetup suspend jmb-tdata
+	dmsetup resume jmb-tdata
+	dmsetup table jmb-pool | awk -v n="$sectors" '{ $2 = n; print }' | dmsetup reload jmb-pool
+	dmsetup suspend jmb-pool
+	dmsetup resume jmb-pool
 }

@@ -266,3 +266,51 @@ setup() {
 	# The dest is the source as it was at the pivot.
 	[ "$(sum_dev /dev/ram5 256)" = "$(sum_dev /dev/ram4 256)" ]
 }
+
+# writer DEV N: write 4 KiB records 1..N to blocks 1..N, in order, O_DIRECT.
+record_writer() {
+	local i
+	for ((i = 1; i <= $2; i++)); do
+		printf 'record %08d\n' "$i" | dd of="$1" bs=4k seek="$i" conv=sync oflag=direct \
+			status=none 2>/dev/null || return 1
+	done
+}
+
+# records DEV N: the record numbers found in blocks 1..N, one per line.
+records() {
+	dd if="$1" bs=4k skip=1 count="$2" iflag=direct status=none | tr -d '\0' |
+		grep -ao 'record [0-9]*' | awk '{ print $2 + 0 }'
+}
+
+@test "cancel in ready under a writer: the dest is the device at one point in time" {
+	dd if=/dev/zero of=/dev/ram0 bs=1M count=64 oflag=direct status=none
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	record_writer /dev/mapper/jmb-m 3000 &
+	writer=$!
+	sleep 1
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled 10
+	wait $writer
+	# Records 1..k on the dest and none after: a prefix of the writes.
+	records /dev/ram1 3000 >/tmp/jm-rec
+	k=$(wc -l </tmp/jm-rec)
+	echo "dest holds $k records" >&2
+	[ "$k" -gt 0 ] && [ "$k" -lt 3000 ]
+	[ "$(seq 1 "$k")" = "$(cat /tmp/jm-rec)" ]
+	[ "$(records /dev/ram0 3000 | wc -l)" -eq 3000 ]
+}
+
+@test "complete under a writer: every write lands on the dest, none is lost" {
+	dd if=/dev/zero of=/dev/ram0 bs=1M count=64 oflag=direct status=none
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
+	wait_state jmb-m ready
+	record_writer /dev/mapper/jmb-m 3000 &
+	writer=$!
+	sleep 1
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	wait $writer
+	[ "$(records /dev/ram1 3000 | wc -l)" -eq 3000 ]
+	[ "$(records /dev/mapper/jmb-m 3000 | wc -l)" -eq 3000 ]
+}
