@@ -9,6 +9,7 @@
  * carrying the status as it is when sent (never older than the event).
  */
 #include <linux/kobject.h>
+#include <linux/sched/mm.h>
 #include <linux/blkdev.h>
 #include <linux/errno.h>
 
@@ -78,14 +79,20 @@ void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN])
 static void jm_queue_event(struct jobmirror *jm, struct jm_ev *ev)
 {
 	unsigned int t = ev->type;
+	bool once = t == DM_JOBMIRROR_EVENT_JOB_READY || t == DM_JOBMIRROR_EVENT_JOB_COMPLETED ||
+		    t == DM_JOBMIRROR_EVENT_JOB_CANCELLED || t == DM_JOBMIRROR_EVENT_JOB_FAILED;
 
 	lockdep_assert_held(&jm->lock);
 	ev->seq = ++jm->event_seq;
+	/* Even a dropped event wakes "dmsetup wait" (dm_table_event). */
+	jm->ev_wake = true;
+	schedule_work(&jm->event_work);
 	if (time_after(jiffies, jm->ev_window_start[t] + JM_EV_WINDOW)) {
 		jm->ev_window_start[t] = jiffies;
 		jm->ev_window_sent[t] = 0;
 	}
-	if (jm->ev_window_sent[t] >= JM_EV_BURST || jm->ev_count == JM_EV_RING) {
+	/* Events that end a state happen once a job: never dropped for rate. */
+	if ((!once && jm->ev_window_sent[t] >= JM_EV_BURST) || jm->ev_count == JM_EV_RING) {
 		jm->ev_suppressed[t]++;
 		return;
 	}
@@ -94,11 +101,6 @@ static void jm_queue_event(struct jobmirror *jm, struct jm_ev *ev)
 	jm->ev_suppressed[t] = 0;
 	jm->ev_ring[(jm->ev_head + jm->ev_count) % JM_EV_RING] = *ev;
 	jm->ev_count++;
-	/*
-	 * Not on jm->wq: sending a uevent allocates with GFP_KERNEL, which
-	 * must not hold up the reclaim-safe queue that carries user writes.
-	 */
-	schedule_work(&jm->event_work);
 }
 
 /**
@@ -218,14 +220,25 @@ void jm_events_work(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, event_work);
 	char (*env)[JM_ENV_LEN];
+	unsigned int noio;
 	struct jm_ev ev;
+	bool wake;
 
+	/*
+	 * On the system queue, not jm->wq, and with no I/O for reclaim: a
+	 * uevent allocates, and this device may be the one that is stuck.
+	 */
+	noio = memalloc_noio_save();
 	/* Without memory the events are still counted and dm is woken. */
 	env = kcalloc(JM_ENV_VARS, JM_ENV_LEN, GFP_NOIO);
 	for (;;) {
 		spin_lock_irq(&jm->lock);
+		wake = jm->ev_wake;
+		jm->ev_wake = false;
 		if (!jm->ev_count) {
 			spin_unlock_irq(&jm->lock);
+			if (wake)
+				dm_table_event(jm->ti->table);
 			break;
 		}
 		ev = jm->ev_ring[jm->ev_head];
@@ -240,4 +253,5 @@ void jm_events_work(struct work_struct *work)
 			jm_log_error(jm, &ev);
 	}
 	kfree(env);
+	memalloc_noio_restore(noio);
 }

@@ -246,8 +246,12 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->bi_opf = bio->bi_opf;
 	jb->bi_flags = bio->bi_flags;
 
-	if (jm_uio_hold_new(jm, bio))
+	switch (jm_uio_hold_new(jm, bio)) {
+	case JM_HOLD_HELD:
 		return DM_MAPIO_SUBMITTED;
+	case JM_HOLD_REQUEUE:
+		return DM_MAPIO_REQUEUE;
+	}
 	return jm_route_bio(jm, bio);
 }
 
@@ -331,5 +335,3 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		return jm_uio_error(jm, bio, error);
 	return DM_ENDIO_DONE;
 }
-
-

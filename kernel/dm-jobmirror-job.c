@@ -400,8 +400,12 @@ static void jm_flush_done(struct work_struct *work)
 	jm->flushing = false;
 	/* Still valid only if nothing got dirty since it was issued. */
 	jm->flushed = !status && jm->flush_clean;
-	if (status)
+	if (status) {
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(status), 0);
+		/* Writes do not wait through the back-off. */
+		if (jm->route == JM_ROUTE_HOLD)
+			jm_release_hold(jm, JM_ROUTE_SYNC);
+	}
 	/* A failed flush is tried again later, not at once. */
 	if (status)
 		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
@@ -458,10 +462,16 @@ static bool jm_step_ready(struct jobmirror *jm)
 static bool jm_step(struct jobmirror *jm, unsigned long *start)
 {
 	lockdep_assert_held(&jm->lock);
-	*start = jm_wake_waiting_copies(jm);
+	*start = 0;
 	jm->want_drain = false;
 
-	if (!jm_live(jm->state) || jm->suspended)
+	if (!jm_live(jm->state)) {
+		/* The job is over: copies waiting for writes never start. */
+		jm_drop_waiting_copies(jm);
+		return false;
+	}
+	*start = jm_wake_waiting_copies(jm);
+	if (jm->suspended)
 		return false;
 
 	if (jm->pause_requested) {
@@ -489,6 +499,9 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 		return false;
 	}
 
+	/* Regions dirtied while draining for complete/cancel: copy them first. */
+	if (jm->route == JM_ROUTE_HOLD && jm->nr_dirty)
+		jm_release_hold(jm, JM_ROUTE_SYNC);
 	*start |= jm_launch_copies(jm);
 	if (jm->nr_dirty || jm->copies_active || jm->flushing)
 		return false;
@@ -595,10 +608,12 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 			jm_resume_job(jm);
 		break;
 	case DM_JOBMIRROR_MSG_CANCEL:
-		if (!jm_live(st) || ending) {
+		/* A pending complete may still be turned into a cancel. */
+		if (!jm_live(st) || jm->cancel_requested) {
 			r = -EBUSY;
 			break;
 		}
+		jm->complete_requested = false;
 		if (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY)
 			jm_resume_job(jm);
 		jm->pause_requested = false;
@@ -719,6 +734,8 @@ int jm_job_init(struct jobmirror *jm)
 	INIT_WORK(&jm->event_work, jm_events_work);
 	INIT_DELAYED_WORK(&jm->delayed, jm_delayed_worker);
 	init_waitqueue_head(&jm->drain_wait);
+	for (i = 0; i < DM_JOBMIRROR_NR_EVENTS; i++)
+		jm->ev_window_start[i] = jiffies - JM_EV_WINDOW - 1;
 	bio_init(&jm->flush_bio, NULL, NULL, 0, 0);
 	jm->pass_progress = true;
 	return 0;

@@ -18,7 +18,8 @@
  *
  * Suspend: a noflush suspend hands the held bios back to dm, which keeps
  * them across a table reload and sends them to the new table on resume;
- * a flushing suspend sends them once more, and those that fail again
+ * while it is under way, bios that would be held go back to dm too.  A
+ * flushing suspend sends them once more, and those that fail again
  * complete with their error (stop counts as report until the resume).
  */
 #include <linux/bio.h>
@@ -36,23 +37,30 @@ static struct jm_bio *jm_bio_data(struct bio *bio)
  * @jm: the target.
  * @bio: the bio, with its jm_bio saved.
  *
- * Return: true if the bio was held.
+ * During a noflush suspend nothing is held: the bio goes back to dm
+ * (which keeps it for the next table), or the suspend would wait forever.
+ *
+ * Return: JM_HOLD_NO, JM_HOLD_HELD, or JM_HOLD_REQUEUE.
  */
-bool jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
+int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
 {
 	unsigned long flags;
-	bool held = false;
+	int r = JM_HOLD_NO;
 
 	if (READ_ONCE(jm->io_state) != DM_JOBMIRROR_IO_STOPPED)
-		return false;
+		return JM_HOLD_NO;
 	spin_lock_irqsave(&jm->lock, flags);
 	if (jm->io_state == DM_JOBMIRROR_IO_STOPPED && !jm->suspend_flush) {
-		bio_list_add(&jm->held, bio);
-		jm->nr_held++;
-		held = true;
+		if (dm_noflush_suspending(jm->ti)) {
+			r = JM_HOLD_REQUEUE;
+		} else {
+			bio_list_add(&jm->held, bio);
+			jm->nr_held++;
+			r = JM_HOLD_HELD;
+		}
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
-	return held;
+	return r;
 }
 
 /**
@@ -70,6 +78,7 @@ int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 	int err = blk_status_to_errno(*error);
 	enum dm_jobmirror_policy policy;
 	unsigned long flags;
+	bool requeue;
 
 	policy = jm->cfg.policy[op == DM_JOBMIRROR_OP_READ ? JM_RERROR : JM_WERROR];
 	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
@@ -79,18 +88,24 @@ int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 	if (policy == DM_JOBMIRROR_POLICY_STOP && jm->suspend_flush)
 		policy = DM_JOBMIRROR_POLICY_REPORT;
 	jm->io_errors++;
+	requeue = policy == DM_JOBMIRROR_POLICY_STOP && dm_noflush_suspending(jm->ti);
 	if (policy == DM_JOBMIRROR_POLICY_STOP) {
 		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
 			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
 			jm->stop_op = op;
 			jm->stop_errno = err;
 		}
-		bio_list_add(&jm->held, bio);
-		jm->nr_held++;
+		if (!requeue) {
+			bio_list_add(&jm->held, bio);
+			jm->nr_held++;
+		}
 	}
 	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_ERROR, op, policy, err, jb->iter.bi_sector);
 	spin_unlock_irqrestore(&jm->lock, flags);
 
+	/* A noflush suspend is under way: dm keeps the bio instead. */
+	if (requeue)
+		return DM_ENDIO_REQUEUE;
 	if (policy == DM_JOBMIRROR_POLICY_STOP)
 		return DM_ENDIO_INCOMPLETE;
 	if (policy == DM_JOBMIRROR_POLICY_IGNORE)
@@ -114,8 +129,14 @@ void jm_uio_resubmit(struct jobmirror *jm, struct bio *bio)
 	/* A lower layer may have chained it: as new, nothing is pending. */
 	atomic_set(&bio->__bi_remaining, 1);
 	jb->tracked = false;
-	if (jm_uio_hold_new(jm, bio))
+	switch (jm_uio_hold_new(jm, bio)) {
+	case JM_HOLD_HELD:
 		return;
+	case JM_HOLD_REQUEUE:
+		jb->requeue = true;
+		bio_endio(bio);
+		return;
+	}
 	if (jm_route_bio(jm, bio) == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
 }

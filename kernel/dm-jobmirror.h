@@ -247,6 +247,7 @@ struct jobmirror {
 	struct jm_ev ev_ring[JM_EV_RING];
 	unsigned int ev_head;
 	unsigned int ev_count;
+	bool ev_wake;
 	unsigned long ev_window_start[DM_JOBMIRROR_NR_EVENTS];
 	unsigned int ev_window_sent[DM_JOBMIRROR_NR_EVENTS];
 	u32 ev_suppressed[DM_JOBMIRROR_NR_EVENTS];
@@ -294,7 +295,8 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
 void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
 
 /* dm-jobmirror-uio.c */
-bool jm_uio_hold_new(struct jobmirror *jm, struct bio *bio);
+enum { JM_HOLD_NO, JM_HOLD_HELD, JM_HOLD_REQUEUE };
+int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio);
 int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
 int jm_uio_continue(struct jobmirror *jm);
 void jm_uio_presuspend(struct jobmirror *jm);

@@ -78,8 +78,9 @@ setup() {
 	wait_state jmb-d ready 60
 	# Ready raised an event: the waiter returns at once, and with success.
 	for i in $(seq 20); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-	run wait $pid
-	[ "$status" -eq 0 ]
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" -eq 0 ]
 }
 
 @test "dmtool create refuses bad arguments with exit 2 and kernel refusals with exit 1" {
@@ -127,8 +128,9 @@ setup() {
 	"$DMTOOL" wait jmb-d --for ready --timeout 60
 	sleep 0.5
 	kill -INT $w
-	run wait $w
-	[ "$status" -eq 0 ]
+	rc=0
+	wait $w || rc=$?
+	[ "$rc" -eq 0 ]
 	cat "$BATS_TEST_TMPDIR/w" >&2
 	[[ "$(sed -n 1p "$BATS_TEST_TMPDIR/w")" =~ ^1\ jmb-d\ JOB_RESUMED\ state=(running|ready)\ iostatus=ok\ offset=[0-9]+\ len=524288$ ]]
 	[[ "$(sed -n 2p "$BATS_TEST_TMPDIR/w")" =~ ^2\ jmb-d\ JOB_READY\ state=ready\ iostatus=ok\ offset=524288\ len=524288$ ]]

@@ -220,8 +220,9 @@ job() {
 	a=$!
 	for i in $(seq 50); do [ "$(status_word jmb-m 6)" = stopped ] && break; sleep 0.1; done
 	timeout 30 dmsetup suspend jmb-m
-	run wait $a
-	[ "$status" -ne 0 ]
+	rc=0
+	wait $a || rc=$?
+	[ "$rc" -ne 0 ]
 	dmsetup resume jmb-m
 	[ "$(status_word jmb-m 6)" = running ]
 
@@ -292,9 +293,10 @@ job() {
 	wait_state jmb-m cancelled 10
 	for i in $(seq 300); do kill -0 $listener 2>/dev/null || break; sleep 0.1; done
 	pkill -f "dmtool watch jmb-m" || true
-	run wait $listener
+	rc=0
+	wait $listener || rc=$?
 	cat "$BATS_TEST_TMPDIR/listener" >&2
-	[ "$status" -eq 0 ]
+	[ "$rc" -eq 0 ]
 	! grep -q BAD "$BATS_TEST_TMPDIR/listener"
 	[ "$(grep -c JOB_ "$BATS_TEST_TMPDIR/listener")" -ge 10 ]
 	# 30 resume/pause pairs, and cancel resumes first: 62 events counted.

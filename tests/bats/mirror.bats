@@ -267,13 +267,20 @@ setup() {
 	[ "$(sum_dev /dev/ram5 256)" = "$(sum_dev /dev/ram4 256)" ]
 }
 
-# writer DEV N: write 4 KiB records 1..N to blocks 1..N, in order, O_DIRECT.
+# record_writer DEV N: write 4 KiB records 1..N to blocks 1..N, in order,
+# each with O_DIRECT and waited for before the next.
 record_writer() {
-	local i
-	for ((i = 1; i <= $2; i++)); do
-		printf 'record %08d\n' "$i" | dd of="$1" bs=4k seek="$i" conv=sync oflag=direct \
-			status=none 2>/dev/null || return 1
-	done
+	python3 - "$1" "$2" <<'PY'
+import mmap, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+for i in range(1, int(sys.argv[2]) + 1):
+    buf.seek(0)
+    buf.write(b"record %08d\n" % i + bytes(4096 - 16))
+    os.pwrite(fd, buf, i * 4096)
+    time.sleep(0.0002)
+os.close(fd)
+PY
 }
 
 # records DEV N: the record numbers found in blocks 1..N, one per line.
@@ -286,31 +293,32 @@ records() {
 	dd if=/dev/zero of=/dev/ram0 bs=1M count=64 oflag=direct status=none
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
 	wait_state jmb-m ready
-	record_writer /dev/mapper/jmb-m 3000 &
+	record_writer /dev/mapper/jmb-m 15000 &
 	writer=$!
 	sleep 1
 	dmsetup message jmb-m 0 cancel
 	wait_state jmb-m cancelled 10
 	wait $writer
 	# Records 1..k on the dest and none after: a prefix of the writes.
-	records /dev/ram1 3000 >/tmp/jm-rec
+	records /dev/ram1 15000 >/tmp/jm-rec
 	k=$(wc -l </tmp/jm-rec)
 	echo "dest holds $k records" >&2
-	[ "$k" -gt 0 ] && [ "$k" -lt 3000 ]
+	[ "$k" -gt 0 ] && [ "$k" -lt 15000 ]
 	[ "$(seq 1 "$k")" = "$(cat /tmp/jm-rec)" ]
-	[ "$(records /dev/ram0 3000 | wc -l)" -eq 3000 ]
+	[ "$(records /dev/ram0 15000 | wc -l)" -eq 15000 ]
 }
 
 @test "complete under a writer: every write lands on the dest, none is lost" {
 	dd if=/dev/zero of=/dev/ram0 bs=1M count=64 oflag=direct status=none
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128
 	wait_state jmb-m ready
-	record_writer /dev/mapper/jmb-m 3000 &
+	record_writer /dev/mapper/jmb-m 15000 &
 	writer=$!
 	sleep 1
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
+	kill -0 $writer		# the pivot happened under the writer
 	wait $writer
-	[ "$(records /dev/ram1 3000 | wc -l)" -eq 3000 ]
-	[ "$(records /dev/mapper/jmb-m 3000 | wc -l)" -eq 3000 ]
+	[ "$(records /dev/ram1 15000 | wc -l)" -eq 15000 ]
+	[ "$(records /dev/mapper/jmb-m 15000 | wc -l)" -eq 15000 ]
 }
