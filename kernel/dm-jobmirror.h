@@ -224,7 +224,6 @@ struct jobmirror {
 
 	u64 speed;
 	u64 rl_slice_end;
-	u64 rl_slice_quota;
 	u64 rl_dispatched;
 
 	u64 src_errors;
