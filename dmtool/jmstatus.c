@@ -134,7 +134,7 @@ int jm_parse_status(const char *params, struct jm_status *st)
 
 	memset(st, 0, sizeof(*st));
 	n = split(params, buf, sizeof(buf), w, 16);
-	if (n != 12)
+	if (n != DM_JOBMIRROR_NR_FIELDS)
 		return -EINVAL;
 	LOOKUP(w[0], jm_mode_names, st->mode);
 	LOOKUP(w[1], jm_state_names, st->state);

@@ -26,15 +26,17 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The uevent variables of an event, DM_JOBMIRROR_<key>. */
-static const char *prop(struct udev_device *d, const char *key)
+/* A uevent variable of an event, "" if absent. */
+static const char *prop(struct udev_device *d, const char *name)
 {
-	char name[64];
-	const char *v;
+	const char *v = udev_device_get_property_value(d, name);
 
-	snprintf(name, sizeof(name), "DM_JOBMIRROR_%s", key);
-	v = udev_device_get_property_value(d, name);
 	return v ? v : "";
+}
+
+static void add_string(struct json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, json_object_new_string(v));
 }
 
 static void add_number(struct json_object *o, const char *key, const char *v, uint64_t mult)
@@ -48,38 +50,39 @@ static void add_number(struct json_object *o, const char *key, const char *v, ui
 static void print_event(struct udev_device *d, bool json)
 {
 	const char *name = udev_device_get_property_value(d, "DM_NAME");
-	bool error = *prop(d, "OPERATION");
+	const char *op = prop(d, DM_JOBMIRROR_UEV_OPERATION);
+	const char *sup = prop(d, DM_JOBMIRROR_UEV_SUPPRESSED);
 	struct json_object *o;
 
 	if (!json) {
-		printf("%s %s %s state=%s iostatus=%s offset=%s len=%s", prop(d, "SEQ"),
-		       name ? name : "", prop(d, "EVENT"), prop(d, "STATE"), prop(d, "IOSTATUS"),
-		       prop(d, "OFFSET"), prop(d, "LEN"));
-		if (error)
-			printf(" operation=%s action=%s reason=%s sector=%s", prop(d, "OPERATION"),
-			       prop(d, "ACTION"), prop(d, "REASON"), prop(d, "SECTOR"));
-		if (strcmp(prop(d, "SUPPRESSED"), "0") && *prop(d, "SUPPRESSED"))
-			printf(" suppressed=%s", prop(d, "SUPPRESSED"));
+		printf("%s %s %s state=%s iostatus=%s offset=%s len=%s",
+		       prop(d, DM_JOBMIRROR_UEV_SEQ), name ? name : "",
+		       prop(d, DM_JOBMIRROR_UEV_EVENT), prop(d, DM_JOBMIRROR_UEV_STATE),
+		       prop(d, DM_JOBMIRROR_UEV_IOSTATUS), prop(d, DM_JOBMIRROR_UEV_OFFSET),
+		       prop(d, DM_JOBMIRROR_UEV_LEN));
+		if (*op)
+			printf(" operation=%s action=%s reason=%s sector=%s", op,
+			       prop(d, DM_JOBMIRROR_UEV_ACTION), prop(d, DM_JOBMIRROR_UEV_REASON),
+			       prop(d, DM_JOBMIRROR_UEV_SECTOR));
+		if (*sup && strcmp(sup, "0"))
+			printf(" suppressed=%s", sup);
 		putchar('\n');
 	} else {
 		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(name ? name : ""));
-		json_object_object_add(o, "event", json_object_new_string(prop(d, "EVENT")));
-		add_number(o, "seq", prop(d, "SEQ"), 1);
-		json_object_object_add(o, "state", json_object_new_string(prop(d, "STATE")));
-		json_object_object_add(o, "iostatus", json_object_new_string(prop(d, "IOSTATUS")));
-		add_number(o, "offset", prop(d, "OFFSET"), 512);
-		add_number(o, "len", prop(d, "LEN"), 512);
-		if (error) {
-			json_object_object_add(o, "operation",
-					       json_object_new_string(prop(d, "OPERATION")));
-			json_object_object_add(o, "action",
-					       json_object_new_string(prop(d, "ACTION")));
-			json_object_object_add(o, "reason",
-					       json_object_new_string(prop(d, "REASON")));
-			add_number(o, "sector", prop(d, "SECTOR"), 1);
+		add_string(o, "name", name ? name : "");
+		add_string(o, "event", prop(d, DM_JOBMIRROR_UEV_EVENT));
+		add_number(o, "seq", prop(d, DM_JOBMIRROR_UEV_SEQ), 1);
+		add_string(o, "state", prop(d, DM_JOBMIRROR_UEV_STATE));
+		add_string(o, "iostatus", prop(d, DM_JOBMIRROR_UEV_IOSTATUS));
+		add_number(o, "offset", prop(d, DM_JOBMIRROR_UEV_OFFSET), 512);
+		add_number(o, "len", prop(d, DM_JOBMIRROR_UEV_LEN), 512);
+		if (*op) {
+			add_string(o, "operation", op);
+			add_string(o, "action", prop(d, DM_JOBMIRROR_UEV_ACTION));
+			add_string(o, "reason", prop(d, DM_JOBMIRROR_UEV_REASON));
+			add_number(o, "sector", prop(d, DM_JOBMIRROR_UEV_SECTOR), 1);
 		}
-		add_number(o, "suppressed", prop(d, "SUPPRESSED"), 1);
+		add_number(o, "suppressed", sup, 1);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	}
@@ -149,7 +152,7 @@ int cmd_watch(int argc, char **argv)
 			continue;
 		v = udev_device_get_property_value(d, "DM_TARGET");
 		if (v && !strcmp(v, DM_JOBMIRROR_TARGET_NAME) &&
-		    udev_device_get_property_value(d, "DM_JOBMIRROR_EVENT")) {
+		    udev_device_get_property_value(d, DM_JOBMIRROR_UEV_EVENT)) {
 			v = udev_device_get_property_value(d, "DM_NAME");
 			if (!name || (v && !strcmp(v, name)))
 				print_event(d, json);

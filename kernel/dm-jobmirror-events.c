@@ -184,19 +184,19 @@ static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
 	jm_env(env, envp, &n, "DM_TARGET=%s", DM_JOBMIRROR_TARGET_NAME);
 	jm_env(env, envp, &n, "DM_NAME=%s", name);
 	jm_env(env, envp, &n, "DM_UUID=%s", uuid);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_EVENT=%s", jm_event_names[ev->type]);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_SEQ=%llu", ev->seq);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_STATE=%s", jm_state_names[state]);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_IOSTATUS=%s", jm_iostatus_names[iostatus]);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_OFFSET=%llu", offset);
-	jm_env(env, envp, &n, "DM_JOBMIRROR_LEN=%llu", len);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_EVENT "=%s", jm_event_names[ev->type]);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_SEQ "=%llu", ev->seq);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_STATE "=%s", jm_state_names[state]);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_IOSTATUS "=%s", jm_iostatus_names[iostatus]);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_OFFSET "=%llu", offset);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_LEN "=%llu", len);
 	if (jm_is_error_event(ev->type)) {
-		jm_env(env, envp, &n, "DM_JOBMIRROR_OPERATION=%s", jm_op_names[ev->op]);
-		jm_env(env, envp, &n, "DM_JOBMIRROR_ACTION=%s", jm_policy_names[ev->action]);
-		jm_env(env, envp, &n, "DM_JOBMIRROR_REASON=%s", jm_errno_name(ev->err));
-		jm_env(env, envp, &n, "DM_JOBMIRROR_SECTOR=%llu", (u64)ev->sector);
+		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_OPERATION "=%s", jm_op_names[ev->op]);
+		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_ACTION "=%s", jm_policy_names[ev->action]);
+		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_REASON "=%s", jm_errno_name(ev->err));
+		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_SECTOR "=%llu", (u64)ev->sector);
 	}
-	jm_env(env, envp, &n, "DM_JOBMIRROR_SUPPRESSED=%u", ev->suppressed);
+	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_SUPPRESSED "=%u", ev->suppressed);
 	envp[n] = NULL;
 	kobject_uevent_env(&disk_to_dev(dm_disk(md))->kobj, KOBJ_CHANGE, envp);
 }
