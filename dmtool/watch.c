@@ -51,6 +51,8 @@ static void print_event(struct udev_device *d, bool json)
 {
 	const char *name = udev_device_get_property_value(d, "DM_NAME");
 	const char *op = prop(d, DM_JOBMIRROR_UEV_OPERATION);
+	/* A hang and its recovery apply no policy: no action. */
+	const char *action = prop(d, DM_JOBMIRROR_UEV_ACTION);
 	const char *sup = prop(d, DM_JOBMIRROR_UEV_SUPPRESSED);
 	struct json_object *o;
 
@@ -60,10 +62,13 @@ static void print_event(struct udev_device *d, bool json)
 		       prop(d, DM_JOBMIRROR_UEV_EVENT), prop(d, DM_JOBMIRROR_UEV_STATE),
 		       prop(d, DM_JOBMIRROR_UEV_IOSTATUS), prop(d, DM_JOBMIRROR_UEV_OFFSET),
 		       prop(d, DM_JOBMIRROR_UEV_LEN));
-		if (*op)
-			printf(" operation=%s action=%s reason=%s sector=%s", op,
-			       prop(d, DM_JOBMIRROR_UEV_ACTION), prop(d, DM_JOBMIRROR_UEV_REASON),
+		if (*op) {
+			printf(" operation=%s", op);
+			if (*action)
+				printf(" action=%s", action);
+			printf(" reason=%s sector=%s", prop(d, DM_JOBMIRROR_UEV_REASON),
 			       prop(d, DM_JOBMIRROR_UEV_SECTOR));
+		}
 		if (*sup && strcmp(sup, "0"))
 			printf(" suppressed=%s", sup);
 		putchar('\n');
@@ -78,7 +83,8 @@ static void print_event(struct udev_device *d, bool json)
 		add_number(o, "len", prop(d, DM_JOBMIRROR_UEV_LEN), 512);
 		if (*op) {
 			add_string(o, "operation", op);
-			add_string(o, "action", prop(d, DM_JOBMIRROR_UEV_ACTION));
+			if (*action)
+				add_string(o, "action", action);
 			add_string(o, "reason", prop(d, DM_JOBMIRROR_UEV_REASON));
 			add_number(o, "sector", prop(d, DM_JOBMIRROR_UEV_SECTOR), 1);
 		}

@@ -158,6 +158,12 @@ static bool jm_is_error_event(unsigned int type)
 	       type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED;
 }
 
+/* A hang and its recovery apply no policy: they have no action. */
+static bool jm_event_has_action(unsigned int type)
+{
+	return type != DM_JOBMIRROR_EVENT_IO_HANG && type != DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED;
+}
+
 static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
 			   char (*env)[JM_ENV_LEN])
 {
@@ -192,7 +198,9 @@ static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
 	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_LEN "=%llu", len);
 	if (jm_is_error_event(ev->type)) {
 		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_OPERATION "=%s", jm_op_names[ev->op]);
-		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_ACTION "=%s", jm_policy_names[ev->action]);
+		if (jm_event_has_action(ev->type))
+			jm_env(env, envp, &n, DM_JOBMIRROR_UEV_ACTION "=%s",
+			       jm_policy_names[ev->action]);
 		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_REASON "=%s", jm_errno_name(ev->err));
 		jm_env(env, envp, &n, DM_JOBMIRROR_UEV_SECTOR "=%llu", (u64)ev->sector);
 	}
@@ -204,12 +212,17 @@ static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
 /* One kernel log line per error event sent (so rate limited with them). */
 static void jm_log_error(struct jobmirror *jm, const struct jm_ev *ev)
 {
+	const char *what = jm_policy_names[ev->action];
 	char name[DM_NAME_LEN];
 
+	if (ev->type == DM_JOBMIRROR_EVENT_IO_HANG)
+		what = "held, retrying";
+	else if (ev->type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED)
+		what = "retries succeeded";
 	jm_log_name(jm, name);
 	DMWARN("%s: %s: %s %s at sector %llu: %s%s", name, jm_event_names[ev->type],
 	       jm_op_names[ev->op], jm_errno_name(ev->err), (u64)ev->sector,
-	       jm_policy_names[ev->action], ev->suppressed ? " (more suppressed)" : "");
+	       what, ev->suppressed ? " (more suppressed)" : "");
 }
 
 /**

@@ -238,7 +238,8 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 
 	jb->jm = jm;
 	jb->tracked = false;
-	jb->requeue = false;
+	jb->finish = JM_FINISH_NONE;
+	jb->hang_retry = false;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(jm->ti, bio->bi_iter.bi_sector);
 	/* Kept to send the bio again after an error (held bios). */
@@ -315,23 +316,24 @@ static bool jm_dest_flush_error(struct jobmirror *jm, struct bio *bio, blk_statu
  *
  * A write sent to the source alone marks its regions dirty now, whether
  * it succeeded or not: the source may have changed either way.  Then an
- * error goes through the user I/O policy (dm-jobmirror-uio.c).
+ * error goes through the I/O hang and the user I/O policy
+ * (dm-jobmirror-uio.c).
  *
  * Return: a DM_ENDIO_* code.
  */
 int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 {
 	struct jm_bio *jb = jm_bio_data(bio);
+	enum jm_finish finish = jb->finish;
 
+	if (finish != JM_FINISH_NONE) {
+		/* A held bio the target completes itself, with bi_status. */
+		jb->finish = JM_FINISH_NONE;
+		return finish == JM_FINISH_REQUEUE ? DM_ENDIO_REQUEUE : DM_ENDIO_DONE;
+	}
 	if (jb->tracked)
 		jm_untrack(jm, jb);
-	if (jb->requeue) {
-		jb->requeue = false;
-		return DM_ENDIO_REQUEUE;
-	}
 	if (*error && jm_dest_flush_error(jm, bio, *error))
 		*error = BLK_STS_OK;
-	if (*error)
-		return jm_uio_error(jm, bio, error);
-	return DM_ENDIO_DONE;
+	return jm_uio_end_io(jm, bio, error);
 }

@@ -527,19 +527,16 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 static void jm_worker(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, work);
-	struct bio_list retry, resubmit;
+	struct bio_list retry;
 	unsigned long start;
 	unsigned int i;
 	bool flush;
 
+	jm_uio_release(jm);
 	spin_lock_irq(&jm->lock);
-	resubmit = jm->resubmit;
-	bio_list_init(&jm->resubmit);
 	retry = jm->retry;
 	bio_list_init(&jm->retry);
 	spin_unlock_irq(&jm->lock);
-	while (!bio_list_empty(&resubmit))
-		jm_uio_resubmit(jm, bio_list_pop(&resubmit));
 	while (!bio_list_empty(&retry))
 		jm_dispatch_write(jm, bio_list_pop(&retry));
 
@@ -680,6 +677,7 @@ void jm_job_presuspend(struct jobmirror *jm)
 void jm_job_postsuspend(struct jobmirror *jm)
 {
 	wait_event(jm->drain_wait, !READ_ONCE(jm->copies_active) && !READ_ONCE(jm->flushing));
+	jm_uio_postsuspend(jm);
 	cancel_delayed_work_sync(&jm->delayed);
 	flush_workqueue(jm->wq);
 	flush_work(&jm->event_work);
@@ -754,6 +752,7 @@ void jm_job_exit(struct jobmirror *jm)
 
 	if (jm->wq) {
 		cancel_delayed_work_sync(&jm->delayed);
+		cancel_delayed_work_sync(&jm->hang_work);
 		destroy_workqueue(jm->wq);
 		jm->wq = NULL;
 		cancel_work_sync(&jm->event_work);

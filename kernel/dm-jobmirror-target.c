@@ -152,6 +152,8 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the bio set";
 		goto bad_regions;
 	}
+	/* Before the job: jm_job_exit() cancels the hang work. */
+	jm_uio_init(jm);
 	r = jm_job_init(jm);
 	if (r) {
 		ti->error = "cannot allocate the copy buffers";
@@ -161,9 +163,6 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	spin_lock_init(&jm->lock);
 	bio_list_init(&jm->retry);
 	bio_list_init(&jm->hold);
-	bio_list_init(&jm->held);
-	bio_list_init(&jm->resubmit);
-	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
 	jm->state = jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED : DM_JOBMIRROR_STATE_RUNNING;
 	jm->route = jm->cfg.copy_mode == DM_JOBMIRROR_COPY_WRITE_BLOCKING ?
 		    JM_ROUTE_SYNC : JM_ROUTE_BACKGROUND;
@@ -273,10 +272,10 @@ static void jm_status(struct dm_target *ti, status_type_t type,
 		       (unsigned long long)jm->copied, (unsigned long long)jm->work_total,
 		       jm_regions_to_copy(jm), jm->nr_regions,
 		       jm_iostatus_names[jm->iostatus],
-		       jm_io_names[jm->io_state], jm->nr_held,
+		       jm_io_names[jm->io_state], jm_uio_held(jm),
 		       jm->speed, jm->src_errors, jm->dst_errors, jm->io_errors,
 		       jm->event_seq);
-		jm_emit_error(result, maxlen, &sz, jm->io_state == DM_JOBMIRROR_IO_STOPPED,
+		jm_emit_error(result, maxlen, &sz, jm->io_state != DM_JOBMIRROR_IO_RUNNING,
 			      jm->stop_op, jm->stop_errno);
 		jm_emit_error(result, maxlen, &sz, jm->state == DM_JOBMIRROR_STATE_FAILED,
 			      jm->job_error_op, jm->job_errno);

@@ -1,26 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-jobmirror: errors of user I/O.
+ * dm-jobmirror: errors of user I/O, I/O hang and the stop policy.
  *
- * A user bio that completes with an error goes through the policy of its
- * direction (rerror for reads, werror for writes, flushes, discards):
+ * I/O hang (io_hang_timeout > 0): a user bio that fails with a path
+ * error (EIO, ETIMEDOUT, ENOLINK, EREMOTEIO, ENODEV) is not completed but
+ * held on jobmirror.hung, and io becomes "hung".  Every io_hang_interval
+ * the hung bios are sent again, in the order they failed.  A retry that
+ * fails again waits for the next round; when every retry has succeeded
+ * the hang is over (IO_HANG_RECOVERED).  When the hang has lasted
+ * io_hang_timeout seconds the target gives up (IO_HANG_TIMEOUT): each
+ * hung bio goes on to its policy below, and until some user bio succeeds
+ * path errors go straight to the policy too, so a dead device fails fast
+ * instead of stalling every bio for the full timeout.  Other errors
+ * (ENOSPC, EOPNOTSUPP, a medium error, ...) and readahead never hang.
+ *
+ * Ordering: while io is hung or stopped, new bios are not sent but queued
+ * on jobmirror.waiting in arrival order.  They are sent only when every
+ * hung bio has completed (or every held bio was sent again by
+ * "continue"), and in that order, by the worker; bios mapped meanwhile
+ * queue behind them.  So no bio that reached the target after a failed
+ * bio can reach the device before it: a later write to the same sectors
+ * always lands last.  Bios that were in flight together may complete in
+ * any order, as on any block device.
+ *
+ * Policies (rerror for reads, werror for writes, flushes, discards),
+ * after the hang, if any, gave up:
  *
  * - report: the bio completes with its error;
  * - ignore: the bio completes as successful;
- * - stop: the bio is held, and so is every bio mapped after it; io is
- *   "stopped" until the message "continue" sends them all again, in the
- *   order they arrived;
+ * - stop: the bio is held on jobmirror.held, every later bio waits, io
+ *   is "stopped" until the message "continue" sends them all again;
  * - enospc: stop for ENOSPC, report otherwise.
  *
- * Every error is counted and raised as IO_ERROR.  A held bio is not
- * copied: its iterator, flags and op were saved when it was mapped
- * (jm_bio) and are put back before it is sent again.
+ * Every policy decision is counted and raised as IO_ERROR.  Bios are
+ * never copied: a bio's iterator, flags and op were saved when it was
+ * mapped (jm_bio) and are put back before it is sent again, so holding
+ * and retrying take no memory.
  *
- * Suspend: a noflush suspend hands the held bios back to dm, which keeps
- * them across a table reload and sends them to the new table on resume;
- * while it is under way, bios that would be held go back to dm too.  A
- * flushing suspend sends them once more, and those that fail again
- * complete with their error (stop counts as report until the resume).
+ * Suspend: a noflush suspend hands the held, hung and waiting bios back
+ * to dm, which keeps them across a table reload and sends them to the
+ * new table on resume; while it is under way, bios that would be held go
+ * back to dm too.  A flushing suspend sends them once more, and those
+ * that fail again complete through their policy, with stop counting as
+ * report, so it ends in bounded time.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -32,93 +54,14 @@ static struct jm_bio *jm_bio_data(struct bio *bio)
 	return dm_per_bio_data(bio, sizeof(struct jm_bio));
 }
 
-/**
- * jm_uio_hold_new() - hold a newly mapped bio while user I/O is stopped.
- * @jm: the target.
- * @bio: the bio, with its jm_bio saved.
- *
- * During a noflush suspend nothing is held: the bio goes back to dm
- * (which keeps it for the next table), or the suspend would wait forever.
- *
- * Return: JM_HOLD_NO, JM_HOLD_HELD, or JM_HOLD_REQUEUE.
- */
-int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
+static int jm_bio_op(struct jm_bio *jb)
 {
-	unsigned long flags;
-	int r = JM_HOLD_NO;
-
-	if (READ_ONCE(jm->io_state) != DM_JOBMIRROR_IO_STOPPED)
-		return JM_HOLD_NO;
-	spin_lock_irqsave(&jm->lock, flags);
-	if (jm->io_state == DM_JOBMIRROR_IO_STOPPED && !jm->suspend_flush) {
-		if (dm_noflush_suspending(jm->ti)) {
-			r = JM_HOLD_REQUEUE;
-		} else {
-			bio_list_add(&jm->held, bio);
-			jm->nr_held++;
-			r = JM_HOLD_HELD;
-		}
-	}
-	spin_unlock_irqrestore(&jm->lock, flags);
-	return r;
+	return op_is_write(jb->bi_opf & REQ_OP_MASK) ? DM_JOBMIRROR_OP_WRITE :
+						     DM_JOBMIRROR_OP_READ;
 }
 
-/**
- * jm_uio_error() - apply the user I/O policy to a failed bio (end_io).
- * @jm: the target.
- * @bio: the bio.
- * @error: its status; cleared for the ignore policy.
- *
- * Return: DM_ENDIO_DONE, or DM_ENDIO_INCOMPLETE when the bio is held.
- */
-int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
-{
-	struct jm_bio *jb = jm_bio_data(bio);
-	int op = op_is_write(bio_op(bio)) ? DM_JOBMIRROR_OP_WRITE : DM_JOBMIRROR_OP_READ;
-	int err = blk_status_to_errno(*error);
-	enum dm_jobmirror_policy policy;
-	unsigned long flags;
-	bool requeue;
-
-	policy = jm->cfg.policy[op == DM_JOBMIRROR_OP_READ ? JM_RERROR : JM_WERROR];
-	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
-		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
-
-	spin_lock_irqsave(&jm->lock, flags);
-	if (policy == DM_JOBMIRROR_POLICY_STOP && jm->suspend_flush)
-		policy = DM_JOBMIRROR_POLICY_REPORT;
-	jm->io_errors++;
-	requeue = policy == DM_JOBMIRROR_POLICY_STOP && dm_noflush_suspending(jm->ti);
-	if (policy == DM_JOBMIRROR_POLICY_STOP) {
-		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
-			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
-			jm->stop_op = op;
-			jm->stop_errno = err;
-		}
-		if (!requeue) {
-			bio_list_add(&jm->held, bio);
-			jm->nr_held++;
-		}
-	}
-	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_ERROR, op, policy, err, jb->iter.bi_sector);
-	spin_unlock_irqrestore(&jm->lock, flags);
-
-	/* A noflush suspend is under way: dm keeps the bio instead. */
-	if (requeue)
-		return DM_ENDIO_REQUEUE;
-	if (policy == DM_JOBMIRROR_POLICY_STOP)
-		return DM_ENDIO_INCOMPLETE;
-	if (policy == DM_JOBMIRROR_POLICY_IGNORE)
-		*error = BLK_STS_OK;
-	return DM_ENDIO_DONE;
-}
-
-/**
- * jm_uio_resubmit() - send a held bio again (process context).
- * @jm: the target.
- * @bio: the bio, as it completed.
- */
-void jm_uio_resubmit(struct jobmirror *jm, struct bio *bio)
+/* Put a bio back as it was mapped, to send or complete it again. */
+static void jm_uio_reset(struct bio *bio)
 {
 	struct jm_bio *jb = jm_bio_data(bio);
 
@@ -129,21 +72,386 @@ void jm_uio_resubmit(struct jobmirror *jm, struct bio *bio)
 	/* A lower layer may have chained it: as new, nothing is pending. */
 	atomic_set(&bio->__bi_remaining, 1);
 	jb->tracked = false;
-	switch (jm_uio_hold_new(jm, bio)) {
-	case JM_HOLD_HELD:
-		return;
-	case JM_HOLD_REQUEUE:
-		jb->requeue = true;
-		bio_endio(bio);
-		return;
-	}
+}
+
+/* Complete a bio that end_io kept (see jm_end_io()) with @status. */
+static void jm_uio_finish(struct bio *bio, blk_status_t status, enum jm_finish finish)
+{
+	jm_uio_reset(bio);
+	jm_bio_data(bio)->finish = finish;
+	bio->bi_status = status;
+	bio_endio(bio);
+}
+
+/* Send a bio again where it belongs now, whatever io is. */
+static void jm_uio_send(struct jobmirror *jm, struct bio *bio)
+{
+	jm_uio_reset(bio);
 	if (jm_route_bio(jm, bio) == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
+}
+
+/* Errors of a path that may come back. */
+static bool jm_hang_error(blk_status_t status)
+{
+	switch (status) {
+	case BLK_STS_IOERR:
+	case BLK_STS_TIMEOUT:
+	case BLK_STS_TRANSPORT:
+	case BLK_STS_TARGET:
+	case BLK_STS_OFFLINE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Caller holds jm->lock. */
+static bool jm_hang_applies(struct jobmirror *jm, struct jm_bio *jb, blk_status_t status)
+{
+	return jm->cfg.io_hang_timeout && jm_hang_error(status) && !jm->suspend_flush &&
+	       !jm->hang_expired && jm->io_state != DM_JOBMIRROR_IO_STOPPED &&
+	       !(jb->bi_opf & REQ_RAHEAD);
+}
+
+/* The policy for an error of @op; caller holds jm->lock. */
+static enum dm_jobmirror_policy jm_policy_for(struct jobmirror *jm, int op, int err)
+{
+	enum dm_jobmirror_policy policy;
+
+	policy = jm->cfg.policy[op == DM_JOBMIRROR_OP_READ ? JM_RERROR : JM_WERROR];
+	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
+		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
+	if (policy == DM_JOBMIRROR_POLICY_STOP && jm->suspend_flush)
+		policy = DM_JOBMIRROR_POLICY_REPORT;
+	return policy;
+}
+
+/*
+ * io stops being "running": released bios not sent yet are older than
+ * any that will wait now, so they go first.  Caller holds jm->lock.
+ */
+static void jm_uio_block(struct jobmirror *jm, enum dm_jobmirror_io state, int op, int err)
+{
+	jm->io_state = state;
+	jm->stop_op = op;
+	jm->stop_errno = err;
+	/* During a noflush suspend the worker gives them back to dm. */
+	if (dm_noflush_suspending(jm->ti))
+		return;
+	jm->nr_waiting += jm->nr_resubmit;
+	jm->nr_resubmit = 0;
+	bio_list_merge_head(&jm->waiting, &jm->resubmit);
+	bio_list_init(&jm->resubmit);
+}
+
+/* Send the waiting bios, in order, from the worker.  Caller holds jm->lock. */
+static void jm_uio_unblock(struct jobmirror *jm)
+{
+	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
+	bio_list_merge(&jm->resubmit, &jm->held);
+	bio_list_merge(&jm->resubmit, &jm->waiting);
+	bio_list_init(&jm->held);
+	bio_list_init(&jm->waiting);
+	jm->nr_resubmit += jm->nr_held + jm->nr_waiting;
+	jm->nr_held = 0;
+	jm->nr_waiting = 0;
+	if (jm->nr_resubmit)
+		jm->releasing = true;
+}
+
+/*
+ * Apply the policy to a failed bio that is not retried (any more).
+ * Returns the action; for stop the bio is on jobmirror.held, or must go
+ * back to dm when *@requeue.  Caller holds jm->lock.
+ */
+static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *bio,
+					      blk_status_t status, bool *requeue)
+{
+	struct jm_bio *jb = jm_bio_data(bio);
+	int op = jm_bio_op(jb), err = blk_status_to_errno(status);
+	enum dm_jobmirror_policy policy = jm_policy_for(jm, op, err);
+
+	jm->io_errors++;
+	*requeue = false;
+	if (policy == DM_JOBMIRROR_POLICY_STOP) {
+		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
+			/* Bios hung so far failed before this one. */
+			bio_list_merge(&jm->held, &jm->hung);
+			bio_list_init(&jm->hung);
+			jm->nr_held += jm->nr_hung;
+			jm->nr_hung = 0;
+			jm_uio_block(jm, DM_JOBMIRROR_IO_STOPPED, op, err);
+		}
+		/* A noflush suspend is under way: dm keeps the bio instead. */
+		*requeue = dm_noflush_suspending(jm->ti);
+		if (!*requeue) {
+			bio_list_add(&jm->held, bio);
+			jm->nr_held++;
+		}
+	}
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_ERROR, op, policy, err, jb->iter.bi_sector);
+	return policy;
+}
+
+/*
+ * The hang is over once no bio is hung or being retried: send what
+ * waited.  Returns true when the worker must run.  Caller holds jm->lock.
+ */
+static bool jm_hang_check_end(struct jobmirror *jm)
+{
+	if (jm->io_state != DM_JOBMIRROR_IO_HUNG || jm->nr_hung || jm->nr_retrying)
+		return false;
+	jm_uio_unblock(jm);
+	if (!jm->hang_gave_up)
+		jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->stop_op,
+			       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno, jm->hang_sector);
+	return jm->releasing;
+}
+
+static unsigned long jm_hang_deadline(struct jobmirror *jm)
+{
+	return jm->hang_start + (unsigned long)jm->cfg.io_hang_timeout * HZ;
+}
+
+/* Hold a failed bio for the hang.  Caller holds jm->lock. */
+static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t status)
+{
+	struct jm_bio *jb = jm_bio_data(bio);
+
+	jb->hang_status = status;
+	bio_list_add(&jm->hung, bio);
+	jm->nr_hung++;
+	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
+		return;
+	jm_uio_block(jm, DM_JOBMIRROR_IO_HUNG, jm_bio_op(jb), blk_status_to_errno(status));
+	jm->hang_start = jiffies;
+	jm->hang_sector = jb->iter.bi_sector;
+	jm->hang_gave_up = false;
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG, jm->stop_op, DM_JOBMIRROR_POLICY_REPORT,
+		       jm->stop_errno, jm->hang_sector);
+	queue_delayed_work(jm->wq, &jm->hang_work,
+			   max(msecs_to_jiffies(jm->cfg.io_hang_interval), 1UL));
+}
+
+/*
+ * The hang lasted io_hang_timeout: every hung bio goes to its policy.
+ * Those that complete are put on @done, those dm is to keep (a noflush
+ * suspend started) on @back.  Caller holds jm->lock.
+ */
+static bool jm_hang_give_up(struct jobmirror *jm, struct bio_list *done,
+			    struct bio_list *back)
+{
+	struct bio_list hung = jm->hung;
+	struct bio *bio;
+	bool requeue;
+
+	bio_list_init(&jm->hung);
+	jm->nr_hung = 0;
+	jm->hang_expired = true;
+	jm->hang_gave_up = true;
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT, jm->stop_op,
+		       jm_policy_for(jm, jm->stop_op, jm->stop_errno), jm->stop_errno,
+		       jm->hang_sector);
+	while ((bio = bio_list_pop(&hung))) {
+		struct jm_bio *jb = jm_bio_data(bio);
+
+		switch (jm_uio_policy(jm, bio, jb->hang_status, &requeue)) {
+		case DM_JOBMIRROR_POLICY_STOP:
+			if (requeue)
+				bio_list_add(back, bio);
+			break;
+		case DM_JOBMIRROR_POLICY_IGNORE:
+			jb->hang_status = BLK_STS_OK;
+			fallthrough;
+		default:
+			bio_list_add(done, bio);
+			break;
+		}
+	}
+	return jm_hang_check_end(jm);
+}
+
+/* Every io_hang_interval while hung: retry, or give up at the timeout. */
+static void jm_hang_work(struct work_struct *work)
+{
+	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror, hang_work);
+	struct bio_list list = BIO_EMPTY_LIST, back = BIO_EMPTY_LIST;
+	unsigned long now = jiffies, delay;
+	bool kick = false, give_up;
+	struct bio *bio;
+
+	spin_lock_irq(&jm->lock);
+	if (jm->io_state != DM_JOBMIRROR_IO_HUNG) {
+		spin_unlock_irq(&jm->lock);
+		return;
+	}
+	give_up = time_after_eq(now, jm_hang_deadline(jm));
+	if (give_up) {
+		kick = jm_hang_give_up(jm, &list, &back);
+	} else {
+		list = jm->hung;
+		bio_list_init(&jm->hung);
+		jm->nr_retrying += jm->nr_hung;
+		jm->nr_hung = 0;
+		bio_list_for_each(bio, &list)
+			jm_bio_data(bio)->hang_retry = true;
+		delay = min(msecs_to_jiffies(jm->cfg.io_hang_interval),
+			    jm_hang_deadline(jm) - now);
+		queue_delayed_work(jm->wq, &jm->hang_work, max(delay, 1UL));
+	}
+	spin_unlock_irq(&jm->lock);
+
+	while ((bio = bio_list_pop(&list))) {
+		if (give_up)
+			jm_uio_finish(bio, jm_bio_data(bio)->hang_status, JM_FINISH_DONE);
+		else
+			jm_uio_send(jm, bio);
+	}
+	while ((bio = bio_list_pop(&back)))
+		jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
+	if (kick)
+		jm_job_kick(jm);
+}
+
+/**
+ * jm_uio_hold_new() - hold a newly mapped bio while io is not running.
+ * @jm: the target.
+ * @bio: the bio, with its jm_bio saved.
+ *
+ * A bio mapped while io is hung or stopped waits behind the bios that
+ * failed, and one mapped while released bios are still being sent waits
+ * behind those.  During a noflush suspend nothing is held: the bio goes
+ * back to dm (which keeps it for the next table), or the suspend would
+ * wait forever.
+ *
+ * Return: JM_HOLD_NO, JM_HOLD_HELD, or JM_HOLD_REQUEUE.
+ */
+int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
+{
+	unsigned long flags;
+	int r = JM_HOLD_NO;
+
+	if (READ_ONCE(jm->io_state) == DM_JOBMIRROR_IO_RUNNING && !READ_ONCE(jm->releasing))
+		return JM_HOLD_NO;
+	spin_lock_irqsave(&jm->lock, flags);
+	if (jm->io_state != DM_JOBMIRROR_IO_RUNNING && !jm->suspend_flush) {
+		if (dm_noflush_suspending(jm->ti)) {
+			r = JM_HOLD_REQUEUE;
+		} else {
+			bio_list_add(&jm->waiting, bio);
+			jm->nr_waiting++;
+			r = JM_HOLD_HELD;
+		}
+	} else if (jm->releasing) {
+		bio_list_add(&jm->resubmit, bio);
+		jm->nr_resubmit++;
+		r = JM_HOLD_HELD;
+	}
+	spin_unlock_irqrestore(&jm->lock, flags);
+	return r;
+}
+
+/**
+ * jm_uio_end_io() - a user bio completed: hang, policy, or done.
+ * @jm: the target.
+ * @bio: the bio.
+ * @error: its status; cleared for the ignore policy.
+ *
+ * Return: DM_ENDIO_DONE, DM_ENDIO_INCOMPLETE when the bio is held, or
+ * DM_ENDIO_REQUEUE when dm is to keep it (noflush suspend).
+ */
+int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
+{
+	struct jm_bio *jb = jm_bio_data(bio);
+	enum dm_jobmirror_policy policy;
+	bool retry = jb->hang_retry;
+	unsigned long flags;
+	bool kick = false;
+	bool requeue;
+	int r;
+
+	if (!*error && likely(!retry && !READ_ONCE(jm->hang_expired)))
+		return DM_ENDIO_DONE;
+
+	spin_lock_irqsave(&jm->lock, flags);
+	if (retry) {
+		jb->hang_retry = false;
+		jm->nr_retrying--;
+	}
+	if (!*error) {
+		/* The device works: path errors may hang again. */
+		jm->hang_expired = false;
+		kick = jm_hang_check_end(jm);
+		r = DM_ENDIO_DONE;
+	} else if (jm_hang_applies(jm, jb, *error)) {
+		if (dm_noflush_suspending(jm->ti)) {
+			r = DM_ENDIO_REQUEUE;
+		} else {
+			jm_hang_hold(jm, bio, *error);
+			r = DM_ENDIO_INCOMPLETE;
+		}
+	} else {
+		policy = jm_uio_policy(jm, bio, *error, &requeue);
+		if (requeue)
+			r = DM_ENDIO_REQUEUE;
+		else if (policy == DM_JOBMIRROR_POLICY_STOP)
+			r = DM_ENDIO_INCOMPLETE;
+		else
+			r = DM_ENDIO_DONE;
+		if (policy == DM_JOBMIRROR_POLICY_IGNORE)
+			*error = BLK_STS_OK;
+		kick = jm_hang_check_end(jm);
+	}
+	spin_unlock_irqrestore(&jm->lock, flags);
+	if (kick)
+		jm_job_kick(jm);
+	return r;
+}
+
+/**
+ * jm_uio_release() - send the released bios, in order (worker).
+ * @jm: the target.
+ *
+ * Bios mapped meanwhile queue behind them (jm_uio_hold_new()); if io
+ * stops again, those not sent yet wait again, ahead of any newer ones
+ * (or go back to dm during a noflush suspend).
+ */
+void jm_uio_release(struct jobmirror *jm)
+{
+	struct bio *bio;
+
+	for (;;) {
+		spin_lock_irq(&jm->lock);
+		bio = bio_list_pop(&jm->resubmit);
+		if (!bio) {
+			jm->releasing = false;
+			spin_unlock_irq(&jm->lock);
+			return;
+		}
+		jm->nr_resubmit--;
+		if (jm->io_state != DM_JOBMIRROR_IO_RUNNING && !jm->suspend_flush) {
+			if (dm_noflush_suspending(jm->ti)) {
+				spin_unlock_irq(&jm->lock);
+				jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
+				continue;
+			}
+			/* Stopped again: the oldest of those waiting. */
+			bio_list_add_head(&jm->waiting, bio);
+			jm->nr_waiting++;
+			spin_unlock_irq(&jm->lock);
+			continue;
+		}
+		spin_unlock_irq(&jm->lock);
+		jm_uio_send(jm, bio);
+	}
 }
 
 /**
  * jm_uio_continue() - the "continue" message: send the held bios again.
  * @jm: the target.
+ *
+ * Path errors may hang again afterwards, even if an earlier hang gave up.
  *
  * Return: 0, or -EBUSY if user I/O is not stopped.
  */
@@ -154,14 +462,23 @@ int jm_uio_continue(struct jobmirror *jm)
 		spin_unlock_irq(&jm->lock);
 		return -EBUSY;
 	}
-	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
-	bio_list_merge(&jm->resubmit, &jm->held);
-	bio_list_init(&jm->held);
-	jm->nr_held = 0;
+	jm->hang_expired = false;
+	jm_uio_unblock(jm);
 	jm_event(jm, DM_JOBMIRROR_EVENT_IO_CONTINUED);
 	spin_unlock_irq(&jm->lock);
 	jm_job_kick(jm);
 	return 0;
+}
+
+/**
+ * jm_uio_held() - user bios held now, as the status shows them.
+ * @jm: the target; caller holds jm->lock.
+ *
+ * Return: bios held by a stop, hung, being retried, or waiting.
+ */
+unsigned int jm_uio_held(struct jobmirror *jm)
+{
+	return jm->nr_held + jm->nr_hung + jm->nr_retrying + jm->nr_waiting;
 }
 
 /**
@@ -171,32 +488,42 @@ int jm_uio_continue(struct jobmirror *jm)
 void jm_uio_presuspend(struct jobmirror *jm)
 {
 	bool noflush = dm_noflush_suspending(jm->ti);
-	struct bio_list held;
+	struct bio_list list = BIO_EMPTY_LIST;
 	struct bio *bio;
 
+	/* From now on nothing new is hung (flushing) or it is requeued. */
 	spin_lock_irq(&jm->lock);
-	held = jm->held;
-	bio_list_init(&jm->held);
-	jm->nr_held = 0;
-	if (!noflush) {
+	if (!noflush)
 		jm->suspend_flush = true;
+	spin_unlock_irq(&jm->lock);
+	cancel_delayed_work_sync(&jm->hang_work);
+
+	spin_lock_irq(&jm->lock);
+	/* Oldest first: hung, held by stop, then waiting. */
+	bio_list_merge(&list, &jm->hung);
+	bio_list_merge(&list, &jm->held);
+	bio_list_merge(&list, &jm->waiting);
+	bio_list_init(&jm->hung);
+	bio_list_init(&jm->held);
+	bio_list_init(&jm->waiting);
+	jm->nr_hung = 0;
+	jm->nr_held = 0;
+	jm->nr_waiting = 0;
+	/* A stop survives a noflush suspend: the bios it held are dm's now. */
+	if (!noflush || jm->io_state == DM_JOBMIRROR_IO_HUNG)
 		jm->io_state = DM_JOBMIRROR_IO_RUNNING;
-	}
 	spin_unlock_irq(&jm->lock);
 
-	while ((bio = bio_list_pop(&held))) {
-		if (noflush) {
-			/* dm requeues it (DM_ENDIO_REQUEUE) and keeps it. */
-			jm_bio_data(bio)->requeue = true;
-			bio_endio(bio);
-		} else {
-			jm_uio_resubmit(jm, bio);
-		}
+	while ((bio = bio_list_pop(&list))) {
+		if (noflush)
+			jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
+		else
+			jm_uio_send(jm, bio);
 	}
 }
 
 /**
- * jm_uio_resume() - stop policy applies again.
+ * jm_uio_resume() - the stop policy and the hang apply again.
  * @jm: the target.
  */
 void jm_uio_resume(struct jobmirror *jm)
@@ -204,4 +531,27 @@ void jm_uio_resume(struct jobmirror *jm)
 	spin_lock_irq(&jm->lock);
 	jm->suspend_flush = false;
 	spin_unlock_irq(&jm->lock);
+}
+
+/**
+ * jm_uio_postsuspend() - no retry runs while suspended.
+ * @jm: the target.
+ */
+void jm_uio_postsuspend(struct jobmirror *jm)
+{
+	cancel_delayed_work_sync(&jm->hang_work);
+}
+
+/**
+ * jm_uio_init() - set up the user I/O state of a new target.
+ * @jm: the target.
+ */
+void jm_uio_init(struct jobmirror *jm)
+{
+	bio_list_init(&jm->held);
+	bio_list_init(&jm->hung);
+	bio_list_init(&jm->waiting);
+	bio_list_init(&jm->resubmit);
+	INIT_DELAYED_WORK(&jm->hang_work, jm_hang_work);
+	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
 }

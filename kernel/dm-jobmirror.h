@@ -111,6 +111,13 @@ struct jm_copy {
 	struct page *pages[JM_COPY_PAGES];
 };
 
+/* What end_io does with a held bio completed by the target itself. */
+enum jm_finish {
+	JM_FINISH_NONE,		/* a real completion: see jm_end_io() */
+	JM_FINISH_DONE,		/* complete it with bi_status */
+	JM_FINISH_REQUEUE,	/* give it back to dm (noflush suspend) */
+};
+
 /**
  * struct jm_bio - per-bio data of a user bio (dm's per_io_data).
  * @jm: the target.
@@ -122,8 +129,9 @@ struct jm_copy {
  * @pending: clones still in flight (synchronous writes).
  * @src_status: status of the source clone.
  * @dst_status: status of the dest clone.
- * @requeue: hand the bio back to dm at its next completion (noflush
- *	suspend with the bio held).
+ * @finish: how end_io completes the bio when it was held (enum jm_finish).
+ * @hang_retry: the bio is being sent again by the I/O hang.
+ * @hang_status: its last error while hung.
  * @iter: the bio's iterator when mapped (target-relative sector), to
  *	send it again after an error.
  * @bi_opf: its op and flags when mapped (a lower layer may drop
@@ -137,7 +145,9 @@ struct jm_bio {
 	unsigned long last;
 	enum jm_route route;
 	bool tracked;
-	bool requeue;
+	u8 finish;
+	bool hang_retry;
+	blk_status_t hang_status;
 	atomic_t pending;
 	blk_status_t src_status;
 	blk_status_t dst_status;
@@ -233,14 +243,26 @@ struct jobmirror {
 	int job_error_op;
 	int job_errno;
 
-	/* User I/O: held bios (stop policy), in arrival order. */
+	/* User I/O, see dm-jobmirror-uio.c. */
 	enum dm_jobmirror_io io_state;
-	struct bio_list held;
+	struct bio_list held;		/* failed, held by the stop policy */
 	unsigned int nr_held;
-	struct bio_list resubmit;
+	struct bio_list hung;		/* failed, waiting for the next retry */
+	unsigned int nr_hung;
+	unsigned int nr_retrying;	/* retries in flight */
+	struct bio_list waiting;	/* mapped while io was not running */
+	unsigned int nr_waiting;
+	struct bio_list resubmit;	/* released, being sent by the worker */
+	unsigned int nr_resubmit;
+	bool releasing;
 	int stop_op;
 	int stop_errno;
 	bool suspend_flush;
+	unsigned long hang_start;
+	sector_t hang_sector;
+	bool hang_expired;
+	bool hang_gave_up;
+	struct delayed_work hang_work;
 
 	/* Events raised but not yet sent, oldest first. */
 	struct jm_ev ev_ring[JM_EV_RING];
@@ -295,12 +317,15 @@ void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
 
 /* dm-jobmirror-uio.c */
 enum { JM_HOLD_NO, JM_HOLD_HELD, JM_HOLD_REQUEUE };
+void jm_uio_init(struct jobmirror *jm);
 int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio);
-int jm_uio_error(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
+int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
+void jm_uio_release(struct jobmirror *jm);
 int jm_uio_continue(struct jobmirror *jm);
+unsigned int jm_uio_held(struct jobmirror *jm);
 void jm_uio_presuspend(struct jobmirror *jm);
+void jm_uio_postsuspend(struct jobmirror *jm);
 void jm_uio_resume(struct jobmirror *jm);
-void jm_uio_resubmit(struct jobmirror *jm, struct bio *bio);
 
 /* dm-jobmirror-events.c */
 void jm_event(struct jobmirror *jm, enum dm_jobmirror_event event);

@@ -15,7 +15,7 @@ packages=(
 	qemu-system-x86 busybox-static cpio kmod
 	# used inside the guests
 	dmsetup udev util-linux e2fsprogs bats fio jq
-	thin-provisioning-tools nbd-server nbd-client
+	thin-provisioning-tools nbd-server nbd-client iproute2 procps
 )
 
 missing=()

@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# I/O hang (io_hang_timeout, io_hang_interval): user bios that fail with
+# EIO are held and retried, so a storage outage shorter than the timeout
+# never reaches the user.  The source is jmb-src, a linear device over
+# ram0 whose table is swapped to "error" (or a partly broken table) and
+# back; the dest is jmb-dst over ram1.
+
+load helpers
+
+LEN=131072	# 64 MiB
+BAD=32768	# the broken area of break_dev: 16 MiB...
+BADLEN=2048	# ...for 1 MiB
+
+setup() {
+	jm_common_setup
+	fill_random /dev/ram0 64
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
+	linear_dev jmb-src /dev/ram0 $LEN
+	linear_dev jmb-dst /dev/ram1 $LEN
+}
+
+teardown() {
+	local rc=0
+	umount /mnt/jmb 2>/dev/null || true
+	jm_common_teardown || rc=$?
+	if [ -n "${NBD_CONF:-}" ]; then
+		nbd-client -d /dev/nbd0 >/dev/null 2>&1 || true
+		nbd-client -d /dev/nbd1 >/dev/null 2>&1 || true
+		pkill -9 nbd-server || true
+	fi
+	return $rc
+}
+
+# hang_job NAME TIMEOUT "MORE OPT WORDS...": a mirror job with I/O hang
+# retrying every 200 ms.
+hang_job() {
+	local name=$1 secs=$2
+	shift 2
+	local words=(io_hang_timeout "$secs" io_hang_interval 200 $*)
+	jm_create "$name" $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-dst - 128 \
+		${#words[@]} "${words[@]}"
+}
+
+# source_down / source_up: every sector of jmb-src fails, or none.
+source_down() {
+	echo "0 $LEN error" | dmsetup reload jmb-src
+	dmsetup suspend jmb-src
+	dmsetup resume jmb-src
+}
+
+source_up() {
+	heal_dev jmb-src /dev/ram0 $LEN
+}
+
+# wait_io NAME IO [SECONDS]: poll until io (status word 6) is IO.
+wait_io() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		[ "$(status_word "$1" 6)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "wait_io: $1 io is $(status_word "$1" 6), not $2" >&2
+	dmsetup status "$1" >&2
+	return 1
+}
+
+# block_md5 DEV 4K_BLOCK: md5 of one 4 KiB block, read with O_DIRECT.
+block_md5() {
+	dd if="$1" bs=4k skip="$2" count=1 iflag=direct status=none | md5sum | cut -d' ' -f1
+}
+
+@test "a write failing with EIO is held, retried, and succeeds once the path is back" {
+	hang_job jmb-m 60 start_paused
+	watch_start jmb-m
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) \
+		oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	[ "$(status_word jmb-m 11)" = write:eio ]
+	sleep 1
+	kill -0 $writer		# held, not failed
+	run rmmod dm_jobmirror	# in use, as always
+	[ "$status" -ne 0 ]
+	source_up
+	rc=0
+	wait $writer || rc=$?
+	[ "$rc" -eq 0 ]
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	[ "$(status_word jmb-m 11)" = - ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 0 ]	# never reached the policy
+	[ "$(block_md5 /dev/ram0 $((BAD / 8)))" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+	watch_stop
+	[ "$(events_of IO_HANG | jq -r '[.operation, .reason, .sector, .action // "none"] | join(" ")')" = \
+	  "write eio $BAD none" ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
+	[ "$(events_of IO_ERROR | wc -l)" -eq 0 ]
+	run log_since_start
+	[[ "$output" == *"jmb-m: IO_HANG: write eio at sector $BAD: held, retrying"* ]]
+	[[ "$output" == *"jmb-m: IO_HANG_RECOVERED: write eio"* ]]
+}
+
+@test "a later write to the same sector never overtakes a held one; reads and other I/O wait behind it" {
+	hang_job jmb-m 60 start_paused
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/c"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) \
+		oflag=direct status=none &
+	a=$!
+	wait_io jmb-m hung
+	# Same sector, then a healthy place: both wait behind the held write.
+	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) \
+		oflag=direct status=none &
+	b=$!
+	dd if="$BATS_TEST_TMPDIR/c" of=/dev/mapper/jmb-m bs=4k seek=10 oflag=direct status=none &
+	c=$!
+	for i in $(seq 50); do [ "$(status_word jmb-m 7)" -eq 3 ] && break; sleep 0.1; done
+	# And a read of that sector: it must not see what was there before
+	# the held write (it is in flight with the later one: either may win).
+	block_md5 /dev/mapper/jmb-m $((BAD / 8)) >"$BATS_TEST_TMPDIR/read" &
+	r=$!
+	for i in $(seq 50); do [ "$(status_word jmb-m 7)" -eq 4 ] && break; sleep 0.1; done
+	[ "$(status_word jmb-m 7)" -eq 4 ]
+	kill -0 $a && kill -0 $b && kill -0 $c && kill -0 $r
+	[ "$(block_md5 /dev/ram0 10)" != "$(md5sum <"$BATS_TEST_TMPDIR/c" | cut -d' ' -f1)" ]
+	source_up
+	wait $a
+	wait $b
+	wait $c
+	wait $r
+	read_sum=$(cat "$BATS_TEST_TMPDIR/read")
+	[ "$read_sum" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ] ||
+		[ "$read_sum" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	# The later write's data is what the sector holds.
+	[ "$(block_md5 /dev/ram0 $((BAD / 8)))" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	[ "$(block_md5 /dev/ram0 10)" = "$(md5sum <"$BATS_TEST_TMPDIR/c" | cut -d' ' -f1)" ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+}
+
+@test "an outage longer than the timeout: EIO after about the timeout, IO_HANG_TIMEOUT, then fast failures until the path works" {
+	hang_job jmb-m 3 start_paused
+	watch_start jmb-m
+	source_down
+	start=$(date +%s%N)
+	run dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k count=1 seek=100 oflag=direct
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Input/output error"* ]]
+	echo "first EIO after ${ms} ms" >&3
+	# timeout <= wait <= timeout + interval, plus slack for a slow guest.
+	[ "$ms" -ge 2900 ]
+	[ "$ms" -le 4500 ]
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 1 ]
+	# Gave up: the device is known bad, the next failure is not held.
+	start=$(date +%s%N)
+	run dd if=/dev/mapper/jmb-m of=/dev/null bs=4k count=1 skip=100 iflag=direct
+	ms=$((($(date +%s%N) - start) / 1000000))
+	[ "$status" -ne 0 ]
+	[ "$ms" -lt 1500 ]
+	# A success re-arms the hang.
+	source_up
+	dd if=/dev/mapper/jmb-m of=/dev/null bs=4k count=1 iflag=direct status=none
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k count=1 seek=$((BAD / 8)) oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	source_up
+	wait $writer
+	watch_stop
+	[ "$(events_of IO_HANG | wc -l)" -eq 2 ]
+	[ "$(events_of IO_HANG_TIMEOUT | jq -r '[.operation, .action, .reason] | join(" ")')" = \
+	  "write report eio" ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
+	[ "$(events_of IO_ERROR | jq -r '[.operation, .action, .reason] | join(" ")')" = \
+	  "$(printf 'write report eio\nread report eio')" ]
+}
+
+@test "the hang gives up into werror=stop: held until continue, data intact" {
+	hang_job jmb-m 1 start_paused werror stop
+	source_down
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=7 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	wait_io jmb-m stopped 10
+	[ "$(status_word jmb-m 11)" = write:eio ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	kill -0 $writer
+	source_up
+	dmsetup message jmb-m 0 continue
+	wait $writer
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+}
+
+@test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it" {
+	hang_job jmb-m 600 start_paused
+	source_down
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=5 count=1 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	timeout 30 dmsetup suspend jmb-m
+	rc=0
+	wait $writer || rc=$?
+	[ "$rc" -ne 0 ]
+	dmsetup resume jmb-m
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+
+	# Hung again; load a table whose source is a working path to the same data.
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=5 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	dmsetup table jmb-m | awk '{ $5 = "/dev/ram0"; print }' | dmsetup reload jmb-m
+	timeout 30 dmsetup suspend --noflush jmb-m
+	dmsetup resume jmb-m
+	wait $writer
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(block_md5 /dev/ram0 5)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+	dmsetup remove jmb-m
+}
+
+# ext4 on the job with a writer of fsync'd files while the source is
+# down for 3 s: no error anywhere, and every file intact.
+ext4_outage() {
+	local name=$1 i rc
+	mkfs.ext4 -q -F /dev/mapper/"$name"
+	mkdir -p /mnt/jmb
+	mount -o errors=remount-ro /dev/mapper/"$name" /mnt/jmb
+	for i in $(seq 40); do head -c 200k /dev/urandom >"$BATS_TEST_TMPDIR/f$i"; done
+	(
+		for i in $(seq 40); do
+			dd if="$BATS_TEST_TMPDIR/f$i" of=/mnt/jmb/f$i bs=64k conv=fsync \
+				status=none || exit 1
+			sleep 0.1
+		done
+	) &
+	local writer=$!
+	sleep 0.5
+	source_down
+	wait_io "$name" hung
+	sleep 3
+	kill -0 $writer
+	source_up
+	rc=0
+	wait $writer || rc=$?
+	[ "$rc" -eq 0 ]
+	wait_io "$name" running
+	grep -q " /mnt/jmb ext4 rw," /proc/mounts
+	for i in $(seq 40); do cmp "$BATS_TEST_TMPDIR/f$i" /mnt/jmb/f$i; done
+	umount /mnt/jmb
+	run log_since_start
+	[[ "$output" != *"EXT4-fs error"* ]]
+	[[ "$output" != *"Buffer I/O error"* ]]
+	fsck.ext4 -n -f /dev/mapper/"$name"
+	mount -o ro /dev/mapper/"$name" /mnt/jmb
+	for i in $(seq 40); do cmp "$BATS_TEST_TMPDIR/f$i" /mnt/jmb/f$i; done
+	umount /mnt/jmb
+	[ "$(status_word "$name" 9 | cut -d/ -f3)" -eq 0 ]
+}
+
+@test "ext4 survives a 3 s source outage while the job copies" {
+	# Slow enough to still be copying; the job retries what it could not read.
+	hang_job jmb-m 60 on_source_error ignore speed $((4 << 20))
+	ext4_outage jmb-m
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled
+	[ "$(sum_dev /dev/mapper/jmb-src 64)" = "$(sum_dev /dev/mapper/jmb-dst 64)" ]
+}
+
+@test "ext4 survives a 3 s source outage in ready, and the copy stays in step" {
+	hang_job jmb-m 60 on_source_error ignore
+	wait_state jmb-m ready
+	ext4_outage jmb-m
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled
+	[ "$(sum_dev /dev/mapper/jmb-src 64)" = "$(sum_dev /dev/mapper/jmb-dst 64)" ]
+}
+
+# nbd_serve: nbd-server on 127.0.0.1:10809 exporting ram4 (IPv4 only: a
+# dual-stack listener does not answer 127.0.0.1 in the test guest).
+nbd_serve() {
+	nbd-server -C "$NBD_CONF"
+}
+
+# nbd_connect DEV: connect DEV to the server, waiting for it to listen.
+nbd_connect() {
+	local i
+	for i in $(seq 50); do
+		nbd-client -N export 127.0.0.1 10809 "$1" -nonetlink -timeout 30 >/dev/null 2>&1 &&
+			[ "$(cat /sys/block/"$(basename "$1")"/size)" -gt 0 ] && return 0
+		sleep 0.2
+	done
+	echo "nbd_connect: cannot connect $1" >&2
+	return 1
+}
+
+@test "a network block device: nbd-server killed and restarted, the held writes go through" {
+	command -v nbd-server >/dev/null || skip "nbd-server is not installed (make deps)"
+	ip link set lo up
+	modprobe nbd nbds_max=4
+	NBD_CONF=$BATS_TEST_TMPDIR/nbd.conf
+	printf '[generic]\nlistenaddr = 127.0.0.1\nport = 10809\n[export]\nexportname = /dev/ram4\n' \
+		>"$NBD_CONF"
+	nbd_serve
+	nbd_connect /dev/nbd0
+	# jmb-path is the path to the storage, as multipath would be.
+	linear_dev jmb-path /dev/nbd0 $LEN
+	words=(io_hang_timeout 120 io_hang_interval 200 start_paused)
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-path /dev/mapper/jmb-dst - 128 \
+		${#words[@]} "${words[@]}"
+	head -c 2M /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	(
+		for i in $(seq 0 31); do
+			dd if="$BATS_TEST_TMPDIR/data" of=/dev/mapper/jmb-m bs=64k skip=$i seek=$i \
+				count=1 oflag=direct,dsync status=none || exit 1
+			sleep 0.1
+		done
+	) &
+	writer=$!
+	sleep 0.5
+	pkill -9 nbd-server
+	wait_io jmb-m hung 30
+	sleep 1
+	kill -0 $writer
+	# The kernel's nbd client cannot reconnect a device whose server died
+	# (nbd-client 3.24 -persist gives up at once): connect a new one and
+	# swap it in under the path, like a multipath failover.
+	nbd_serve
+	nbd_connect /dev/nbd1
+	echo "0 $LEN linear /dev/nbd1 0" | dmsetup reload jmb-path
+	dmsetup suspend jmb-path
+	dmsetup resume jmb-path
+	rc=0
+	wait $writer || rc=$?
+	[ "$rc" -eq 0 ]
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 0 ]
+	[ "$(sum_dev /dev/mapper/jmb-m 2)" = "$(md5sum <"$BATS_TEST_TMPDIR/data" | cut -d' ' -f1)" ]
+}
