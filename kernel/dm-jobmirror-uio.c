@@ -3,34 +3,36 @@
  * dm-jobmirror: errors of user I/O, I/O hang and the stop policy.
  *
  * I/O hang (io_hang_timeout > 0): a user bio that fails with a path
- * error (EIO, ETIMEDOUT, ENOLINK, EREMOTEIO, ENODEV) is not completed but
- * held on jobmirror.hung, and io becomes "hung".  Every io_hang_interval
- * the hung bios are sent again, in the order they failed.  A retry that
- * fails again waits for the next round; when every retry has succeeded
- * the hang is over (IO_HANG_RECOVERED).  When the hang has lasted
- * io_hang_timeout seconds the target gives up (IO_HANG_TIMEOUT): each
- * hung bio goes on to its policy below, and until some user bio succeeds
- * path errors go straight to the policy too, so a dead device fails fast
+ * error (EIO, ETIMEDOUT, ENOLINK, ENODEV) is not completed but held on
+ * jobmirror.hung, and io becomes "hung".  Every io_hang_interval the hung
+ * bios are sent again, in the order they failed.  A retry that fails
+ * again waits for the next round; when every retry has succeeded the hang
+ * is over (IO_HANG_RECOVERED).  When the hang has lasted io_hang_timeout
+ * seconds the target gives up (IO_HANG_TIMEOUT): each hung bio goes on to
+ * its policy below, and until a user bio succeeds after the hang, path
+ * errors go straight to the policy too, so a dead device fails fast
  * instead of stalling every bio for the full timeout.  Other errors
- * (ENOSPC, EOPNOTSUPP, a medium error, ...) and readahead never hang.
- *
- * Ordering: while io is hung or stopped, new bios are not sent but queued
- * on jobmirror.waiting in arrival order.  They are sent only when every
- * hung bio has completed (or every held bio was sent again by
- * "continue"), and in that order, by the worker; bios mapped meanwhile
- * queue behind them.  So no bio that reached the target after a failed
- * bio can reach the device before it: a later write to the same sectors
- * always lands last.  Bios that were in flight together may complete in
- * any order, as on any block device.
+ * (ENOSPC, EOPNOTSUPP, a critical target error, a medium error, ...) and
+ * readahead never hang.
  *
  * Policies (rerror for reads, werror for writes, flushes, discards),
  * after the hang, if any, gave up:
  *
  * - report: the bio completes with its error;
  * - ignore: the bio completes as successful;
- * - stop: the bio is held on jobmirror.held, every later bio waits, io
- *   is "stopped" until the message "continue" sends them all again;
+ * - stop: the bio is held on jobmirror.held and io is "stopped" until
+ *   the message "continue" sends the held bios again;
  * - enospc: stop for ENOSPC, report otherwise.
+ *
+ * Ordering: while io is hung or stopped, and after "continue" until the
+ * bios it sent again have completed (jobmirror.gate), new bios are not
+ * sent but wait on jobmirror.waiting in arrival order.  They are sent,
+ * in that order, by the worker once no failed bio is held or being sent
+ * again.  So no bio that reached the target after a bio failed reaches a
+ * device before that bio has completed: a later write to the same
+ * sectors always lands last.  Bios in flight together (those that failed
+ * together, those that waited together) may complete in any order, as on
+ * any block device.
  *
  * Every policy decision is counted and raised as IO_ERROR.  Bios are
  * never copied: a bio's iterator, flags and op were saved when it was
@@ -39,10 +41,10 @@
  *
  * Suspend: a noflush suspend hands the held, hung and waiting bios back
  * to dm, which keeps them across a table reload and sends them to the
- * new table on resume; while it is under way, bios that would be held go
- * back to dm too.  A flushing suspend sends them once more, and those
- * that fail again complete through their policy, with stop counting as
- * report, so it ends in bounded time.
+ * table resumed next; io keeps its state until the resume, so bios that
+ * would wait go back to dm too.  A flushing suspend sends them all once
+ * more, and those that fail again complete through their policy, with
+ * stop counting as report, so it ends in bounded time.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -91,14 +93,17 @@ static void jm_uio_send(struct jobmirror *jm, struct bio *bio)
 		dm_submit_bio_remap(bio, NULL);
 }
 
-/* Errors of a path that may come back. */
+/*
+ * Errors of a path that may come back.  Not BLK_STS_TARGET: that is a
+ * critical target error or an operation the device refuses (dm returns
+ * it for discards a device does not support).
+ */
 static bool jm_hang_error(blk_status_t status)
 {
 	switch (status) {
 	case BLK_STS_IOERR:
 	case BLK_STS_TIMEOUT:
 	case BLK_STS_TRANSPORT:
-	case BLK_STS_TARGET:
 	case BLK_STS_OFFLINE:
 		return true;
 	default:
@@ -128,36 +133,54 @@ static enum dm_jobmirror_policy jm_policy_for(struct jobmirror *jm, int op, int 
 }
 
 /*
- * io stops being "running": released bios not sent yet are older than
- * any that will wait now, so they go first.  Caller holds jm->lock.
+ * io runs again, and the fast path of jm_uio_hold_new() may see it:
+ * whatever it must see with it (the gate) is stored first.  Caller holds
+ * jm->lock.
  */
-static void jm_uio_block(struct jobmirror *jm, enum dm_jobmirror_io state, int op, int err)
+static void jm_uio_set_running(struct jobmirror *jm, bool gate)
 {
-	jm->io_state = state;
-	jm->stop_op = op;
-	jm->stop_errno = err;
-	/* During a noflush suspend the worker gives them back to dm. */
-	if (dm_noflush_suspending(jm->ti))
-		return;
-	jm->nr_waiting += jm->nr_resubmit;
-	jm->nr_resubmit = 0;
-	bio_list_merge_head(&jm->waiting, &jm->resubmit);
-	bio_list_init(&jm->resubmit);
+	WRITE_ONCE(jm->gate, gate);
+	/* Pairs with the acquire in jm_uio_hold_new(): gate before io. */
+	smp_store_release(&jm->io_state, DM_JOBMIRROR_IO_RUNNING);
 }
 
-/* Send the waiting bios, in order, from the worker.  Caller holds jm->lock. */
-static void jm_uio_unblock(struct jobmirror *jm)
+/* Count bios as being sent again; caller holds jm->lock. */
+static void jm_uio_mark_retry(struct jobmirror *jm, struct bio_list *list)
 {
-	jm->io_state = DM_JOBMIRROR_IO_RUNNING;
-	bio_list_merge(&jm->resubmit, &jm->held);
+	struct bio *bio;
+
+	bio_list_for_each(bio, list) {
+		jm_bio_data(bio)->hang_retry = true;
+		jm->nr_retrying++;
+	}
+}
+
+/*
+ * No failed bio is held or being sent again any more: io runs, and the
+ * bios that waited go to the worker.  Returns true when the worker must
+ * run.  Caller holds jm->lock.
+ */
+static bool jm_uio_check_release(struct jobmirror *jm)
+{
+	if (jm->nr_hung || jm->nr_retrying)
+		return false;
+	if (jm->io_state == DM_JOBMIRROR_IO_HUNG) {
+		jm_uio_set_running(jm, false);
+		if (!jm->hang_unrecovered)
+			jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->stop_op,
+				       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno,
+				       jm->hang_sector);
+	} else if (jm->io_state == DM_JOBMIRROR_IO_RUNNING && jm->gate) {
+		WRITE_ONCE(jm->gate, false);
+	} else {
+		return false;
+	}
+	if (!jm->nr_waiting)
+		return false;
 	bio_list_merge(&jm->resubmit, &jm->waiting);
-	bio_list_init(&jm->held);
 	bio_list_init(&jm->waiting);
-	jm->nr_resubmit += jm->nr_held + jm->nr_waiting;
-	jm->nr_held = 0;
 	jm->nr_waiting = 0;
-	if (jm->nr_resubmit)
-		jm->releasing = true;
+	return true;
 }
 
 /*
@@ -181,7 +204,9 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 			bio_list_init(&jm->hung);
 			jm->nr_held += jm->nr_hung;
 			jm->nr_hung = 0;
-			jm_uio_block(jm, DM_JOBMIRROR_IO_STOPPED, op, err);
+			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
+			jm->stop_op = op;
+			jm->stop_errno = err;
 		}
 		/* A noflush suspend is under way: dm keeps the bio instead. */
 		*requeue = dm_noflush_suspending(jm->ti);
@@ -194,24 +219,14 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 	return policy;
 }
 
-/*
- * The hang is over once no bio is hung or being retried: send what
- * waited.  Returns true when the worker must run.  Caller holds jm->lock.
- */
-static bool jm_hang_check_end(struct jobmirror *jm)
-{
-	if (jm->io_state != DM_JOBMIRROR_IO_HUNG || jm->nr_hung || jm->nr_retrying)
-		return false;
-	jm_uio_unblock(jm);
-	if (!jm->hang_gave_up)
-		jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->stop_op,
-			       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno, jm->hang_sector);
-	return jm->releasing;
-}
-
 static unsigned long jm_hang_deadline(struct jobmirror *jm)
 {
 	return jm->hang_start + (unsigned long)jm->cfg.io_hang_timeout * HZ;
+}
+
+static unsigned long jm_hang_interval(struct jobmirror *jm)
+{
+	return max(msecs_to_jiffies(jm->cfg.io_hang_interval), 1UL);
 }
 
 /* Hold a failed bio for the hang.  Caller holds jm->lock. */
@@ -222,16 +237,19 @@ static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t sta
 	jb->hang_status = status;
 	bio_list_add(&jm->hung, bio);
 	jm->nr_hung++;
-	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
-		return;
-	jm_uio_block(jm, DM_JOBMIRROR_IO_HUNG, jm_bio_op(jb), blk_status_to_errno(status));
-	jm->hang_start = jiffies;
-	jm->hang_sector = jb->iter.bi_sector;
-	jm->hang_gave_up = false;
-	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG, jm->stop_op, DM_JOBMIRROR_POLICY_REPORT,
-		       jm->stop_errno, jm->hang_sector);
-	queue_delayed_work(jm->wq, &jm->hang_work,
-			   max(msecs_to_jiffies(jm->cfg.io_hang_interval), 1UL));
+	if (jm->io_state != DM_JOBMIRROR_IO_HUNG) {
+		jm->io_state = DM_JOBMIRROR_IO_HUNG;
+		WRITE_ONCE(jm->gate, false);
+		jm->stop_op = jm_bio_op(jb);
+		jm->stop_errno = blk_status_to_errno(status);
+		jm->hang_start = jiffies;
+		jm->hang_sector = jb->iter.bi_sector;
+		jm->hang_unrecovered = false;
+		jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG, jm->stop_op,
+			       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno, jm->hang_sector);
+	}
+	/* Does nothing if the next round is already due. */
+	queue_delayed_work(jm->wq, &jm->hang_work, jm_hang_interval(jm));
 }
 
 /*
@@ -249,7 +267,7 @@ static bool jm_hang_give_up(struct jobmirror *jm, struct bio_list *done,
 	bio_list_init(&jm->hung);
 	jm->nr_hung = 0;
 	jm->hang_expired = true;
-	jm->hang_gave_up = true;
+	jm->hang_unrecovered = true;
 	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT, jm->stop_op,
 		       jm_policy_for(jm, jm->stop_op, jm->stop_errno), jm->stop_errno,
 		       jm->hang_sector);
@@ -269,7 +287,7 @@ static bool jm_hang_give_up(struct jobmirror *jm, struct bio_list *done,
 			break;
 		}
 	}
-	return jm_hang_check_end(jm);
+	return jm_uio_check_release(jm);
 }
 
 /* Every io_hang_interval while hung: retry, or give up at the timeout. */
@@ -278,7 +296,7 @@ static void jm_hang_work(struct work_struct *work)
 	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror, hang_work);
 	struct bio_list list = BIO_EMPTY_LIST, back = BIO_EMPTY_LIST;
 	unsigned long now = jiffies, delay;
-	bool kick = false, give_up;
+	bool kick = false, give_up = false;
 	struct bio *bio;
 
 	spin_lock_irq(&jm->lock);
@@ -286,18 +304,18 @@ static void jm_hang_work(struct work_struct *work)
 		spin_unlock_irq(&jm->lock);
 		return;
 	}
-	give_up = time_after_eq(now, jm_hang_deadline(jm));
-	if (give_up) {
+	if (!jm->nr_hung && !jm->nr_retrying) {
+		/* All handed to dm by a noflush suspend: the hang is over. */
+		kick = jm_uio_check_release(jm);
+	} else if (time_after_eq(now, jm_hang_deadline(jm))) {
+		give_up = true;
 		kick = jm_hang_give_up(jm, &list, &back);
 	} else {
 		list = jm->hung;
 		bio_list_init(&jm->hung);
-		jm->nr_retrying += jm->nr_hung;
 		jm->nr_hung = 0;
-		bio_list_for_each(bio, &list)
-			jm_bio_data(bio)->hang_retry = true;
-		delay = min(msecs_to_jiffies(jm->cfg.io_hang_interval),
-			    jm_hang_deadline(jm) - now);
+		jm_uio_mark_retry(jm, &list);
+		delay = min(jm_hang_interval(jm), jm_hang_deadline(jm) - now);
 		queue_delayed_work(jm->wq, &jm->hang_work, max(delay, 1UL));
 	}
 	spin_unlock_irq(&jm->lock);
@@ -315,15 +333,14 @@ static void jm_hang_work(struct work_struct *work)
 }
 
 /**
- * jm_uio_hold_new() - hold a newly mapped bio while io is not running.
+ * jm_uio_hold_new() - hold a newly mapped bio while failed ones are held.
  * @jm: the target.
  * @bio: the bio, with its jm_bio saved.
  *
- * A bio mapped while io is hung or stopped waits behind the bios that
- * failed, and one mapped while released bios are still being sent waits
- * behind those.  During a noflush suspend nothing is held: the bio goes
- * back to dm (which keeps it for the next table), or the suspend would
- * wait forever.
+ * A bio mapped while io is hung or stopped, or while the bios "continue"
+ * sent again are in flight, waits behind them.  During a noflush suspend
+ * it goes back to dm instead (which keeps it for the next table), or the
+ * suspend would wait forever.
  *
  * Return: JM_HOLD_NO, JM_HOLD_HELD, or JM_HOLD_REQUEUE.
  */
@@ -332,10 +349,11 @@ int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
 	unsigned long flags;
 	int r = JM_HOLD_NO;
 
-	if (READ_ONCE(jm->io_state) == DM_JOBMIRROR_IO_RUNNING && !READ_ONCE(jm->releasing))
+	/* Pairs with jm_uio_set_running(): the gate is read after io. */
+	if (smp_load_acquire(&jm->io_state) == DM_JOBMIRROR_IO_RUNNING && !READ_ONCE(jm->gate))
 		return JM_HOLD_NO;
 	spin_lock_irqsave(&jm->lock, flags);
-	if (jm->io_state != DM_JOBMIRROR_IO_RUNNING && !jm->suspend_flush) {
+	if ((jm->io_state != DM_JOBMIRROR_IO_RUNNING || jm->gate) && !jm->suspend_flush) {
 		if (dm_noflush_suspending(jm->ti)) {
 			r = JM_HOLD_REQUEUE;
 		} else {
@@ -343,10 +361,6 @@ int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
 			jm->nr_waiting++;
 			r = JM_HOLD_HELD;
 		}
-	} else if (jm->releasing) {
-		bio_list_add(&jm->resubmit, bio);
-		jm->nr_resubmit++;
-		r = JM_HOLD_HELD;
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
 	return r;
@@ -380,9 +394,10 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		jm->nr_retrying--;
 	}
 	if (!*error) {
-		/* The device works: path errors may hang again. */
-		jm->hang_expired = false;
-		kick = jm_hang_check_end(jm);
+		/* The device works again: path errors may hang again. */
+		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING)
+			jm->hang_expired = false;
+		kick = jm_uio_check_release(jm);
 		r = DM_ENDIO_DONE;
 	} else if (jm_hang_applies(jm, jb, *error)) {
 		if (dm_noflush_suspending(jm->ti)) {
@@ -401,7 +416,7 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 			r = DM_ENDIO_DONE;
 		if (policy == DM_JOBMIRROR_POLICY_IGNORE)
 			*error = BLK_STS_OK;
-		kick = jm_hang_check_end(jm);
+		kick = jm_uio_check_release(jm);
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
 	if (kick)
@@ -410,63 +425,56 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 }
 
 /**
- * jm_uio_release() - send the released bios, in order (worker).
+ * jm_uio_release() - send the bios that waited, in order (worker).
  * @jm: the target.
- *
- * Bios mapped meanwhile queue behind them (jm_uio_hold_new()); if io
- * stops again, those not sent yet wait again, ahead of any newer ones
- * (or go back to dm during a noflush suspend).
  */
 void jm_uio_release(struct jobmirror *jm)
 {
+	struct bio_list list;
 	struct bio *bio;
 
-	for (;;) {
-		spin_lock_irq(&jm->lock);
-		bio = bio_list_pop(&jm->resubmit);
-		if (!bio) {
-			jm->releasing = false;
-			spin_unlock_irq(&jm->lock);
-			return;
-		}
-		jm->nr_resubmit--;
-		if (jm->io_state != DM_JOBMIRROR_IO_RUNNING && !jm->suspend_flush) {
-			if (dm_noflush_suspending(jm->ti)) {
-				spin_unlock_irq(&jm->lock);
-				jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
-				continue;
-			}
-			/* Stopped again: the oldest of those waiting. */
-			bio_list_add_head(&jm->waiting, bio);
-			jm->nr_waiting++;
-			spin_unlock_irq(&jm->lock);
-			continue;
-		}
-		spin_unlock_irq(&jm->lock);
+	spin_lock_irq(&jm->lock);
+	list = jm->resubmit;
+	bio_list_init(&jm->resubmit);
+	spin_unlock_irq(&jm->lock);
+	while ((bio = bio_list_pop(&list)))
 		jm_uio_send(jm, bio);
-	}
 }
 
 /**
  * jm_uio_continue() - the "continue" message: send the held bios again.
  * @jm: the target.
  *
- * Path errors may hang again afterwards, even if an earlier hang gave up.
+ * The bios that waited behind them follow once they have completed.
+ * Path errors may hang again, even if an earlier hang gave up.
  *
  * Return: 0, or -EBUSY if user I/O is not stopped.
  */
 int jm_uio_continue(struct jobmirror *jm)
 {
+	struct bio_list list;
+	struct bio *bio;
+	bool kick;
+
 	spin_lock_irq(&jm->lock);
 	if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
 		spin_unlock_irq(&jm->lock);
 		return -EBUSY;
 	}
 	jm->hang_expired = false;
-	jm_uio_unblock(jm);
+	list = jm->held;
+	bio_list_init(&jm->held);
+	jm->nr_held = 0;
+	jm_uio_mark_retry(jm, &list);
+	jm_uio_set_running(jm, true);
 	jm_event(jm, DM_JOBMIRROR_EVENT_IO_CONTINUED);
+	kick = jm_uio_check_release(jm);
 	spin_unlock_irq(&jm->lock);
-	jm_job_kick(jm);
+
+	while ((bio = bio_list_pop(&list)))
+		jm_uio_send(jm, bio);
+	if (kick)
+		jm_job_kick(jm);
 	return 0;
 }
 
@@ -474,7 +482,7 @@ int jm_uio_continue(struct jobmirror *jm)
  * jm_uio_held() - user bios held now, as the status shows them.
  * @jm: the target; caller holds jm->lock.
  *
- * Return: bios held by a stop, hung, being retried, or waiting.
+ * Return: bios held by a stop, hung, being sent again, or waiting.
  */
 unsigned int jm_uio_held(struct jobmirror *jm)
 {
@@ -488,7 +496,7 @@ unsigned int jm_uio_held(struct jobmirror *jm)
 void jm_uio_presuspend(struct jobmirror *jm)
 {
 	bool noflush = dm_noflush_suspending(jm->ti);
-	struct bio_list list = BIO_EMPTY_LIST;
+	struct bio_list list = BIO_EMPTY_LIST, back = BIO_EMPTY_LIST;
 	struct bio *bio;
 
 	/* From now on nothing new is hung (flushing) or it is requeued. */
@@ -509,27 +517,41 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	jm->nr_hung = 0;
 	jm->nr_held = 0;
 	jm->nr_waiting = 0;
-	/* A stop survives a noflush suspend: the bios it held are dm's now. */
-	if (!noflush || jm->io_state == DM_JOBMIRROR_IO_HUNG)
-		jm->io_state = DM_JOBMIRROR_IO_RUNNING;
+	/* A hang a suspend ends has no IO_HANG_RECOVERED. */
+	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
+		jm->hang_unrecovered = true;
+	if (!noflush)
+		jm_uio_set_running(jm, false);
 	spin_unlock_irq(&jm->lock);
 
-	while ((bio = bio_list_pop(&list))) {
-		if (noflush)
-			jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
-		else
+	if (!noflush) {
+		while ((bio = bio_list_pop(&list)))
 			jm_uio_send(jm, bio);
+		return;
 	}
+	/*
+	 * dm puts each requeued bio at the head of its list: give them back
+	 * newest first, so that it sends them again oldest first.
+	 */
+	while ((bio = bio_list_pop(&list)))
+		bio_list_add_head(&back, bio);
+	while ((bio = bio_list_pop(&back)))
+		jm_uio_finish(bio, BLK_STS_OK, JM_FINISH_REQUEUE);
 }
 
 /**
  * jm_uio_resume() - the stop policy and the hang apply again.
  * @jm: the target.
+ *
+ * A hang whose bios a noflush suspend gave to dm ends now; they come
+ * back through the map like new ones.
  */
 void jm_uio_resume(struct jobmirror *jm)
 {
 	spin_lock_irq(&jm->lock);
 	jm->suspend_flush = false;
+	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
+		queue_delayed_work(jm->wq, &jm->hang_work, 0);
 	spin_unlock_irq(&jm->lock);
 }
 

@@ -130,7 +130,7 @@ enum jm_finish {
  * @src_status: status of the source clone.
  * @dst_status: status of the dest clone.
  * @finish: how end_io completes the bio when it was held (enum jm_finish).
- * @hang_retry: the bio is being sent again by the I/O hang.
+ * @hang_retry: the bio failed and is being sent again (hang or continue).
  * @hang_status: its last error while hung.
  * @iter: the bio's iterator when mapped (target-relative sector), to
  *	send it again after an error.
@@ -249,19 +249,18 @@ struct jobmirror {
 	unsigned int nr_held;
 	struct bio_list hung;		/* failed, waiting for the next retry */
 	unsigned int nr_hung;
-	unsigned int nr_retrying;	/* retries in flight */
+	unsigned int nr_retrying;	/* failed, being sent again */
 	struct bio_list waiting;	/* mapped while io was not running */
 	unsigned int nr_waiting;
-	struct bio_list resubmit;	/* released, being sent by the worker */
-	unsigned int nr_resubmit;
-	bool releasing;
+	struct bio_list resubmit;	/* released, to be sent by the worker */
+	bool gate;			/* running, but new bios still wait */
 	int stop_op;
 	int stop_errno;
 	bool suspend_flush;
 	unsigned long hang_start;
 	sector_t hang_sector;
-	bool hang_expired;
-	bool hang_gave_up;
+	bool hang_expired;		/* gave up: path errors do not hang */
+	bool hang_unrecovered;		/* the hang ends without RECOVERED */
 	struct delayed_work hang_work;
 
 	/* Events raised but not yet sent, oldest first. */

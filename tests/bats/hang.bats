@@ -200,7 +200,7 @@ block_md5() {
 	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 }
 
-@test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it" {
+@test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it in order" {
 	hang_job jmb-m 600 start_paused
 	source_down
 	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=5 count=1 oflag=direct status=none &
@@ -214,17 +214,26 @@ block_md5() {
 	[ "$(status_word jmb-m 6)" = running ]
 	[ "$(status_word jmb-m 7)" -eq 0 ]
 
-	# Hung again; load a table whose source is a working path to the same data.
+	# Hung again, and a later write to the same sector waits behind; load
+	# a table whose source is a working path to the same data.
 	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
 	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=5 oflag=direct status=none &
 	writer=$!
 	wait_io jmb-m hung
+	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek=5 oflag=direct status=none &
+	later=$!
+	for i in $(seq 50); do [ "$(status_word jmb-m 7)" -eq 2 ] && break; sleep 0.1; done
+	[ "$(status_word jmb-m 7)" -eq 2 ]
 	dmsetup table jmb-m | awk '{ $5 = "/dev/ram0"; print }' | dmsetup reload jmb-m
 	timeout 30 dmsetup suspend --noflush jmb-m
 	dmsetup resume jmb-m
 	wait $writer
+	wait $later
 	[ "$(status_word jmb-m 6)" = running ]
-	[ "$(block_md5 /dev/ram0 5)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	# dm sent both to the new table, the held one first.
+	[ "$(block_md5 /dev/ram0 5)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
 	dmsetup remove jmb-m
 }
 
