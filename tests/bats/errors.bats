@@ -7,16 +7,11 @@
 
 load helpers
 
-LEN=131072	# 64 MiB
-BAD=32768	# the broken area: 16 MiB...
-BADLEN=2048	# ...for 1 MiB
+LEN=$PATH_LEN BAD=$PATH_BAD BADLEN=$PATH_BADLEN
 
 setup() {
 	jm_common_setup
-	fill_random /dev/ram0 64
-	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
-	linear_dev jmb-src /dev/ram0 $LEN
-	linear_dev jmb-dst /dev/ram1 $LEN
+	paths_setup
 }
 
 # job NAME "OPT WORDS..." : a paused mirror job jmb-src -> jmb-dst.
@@ -144,7 +139,7 @@ job() {
 	head -c 32M /dev/urandom >/tmp/jm-data
 	dd if=/tmp/jm-data of=/dev/mapper/jmb-m bs=1M oflag=direct status=none &
 	writer=$!
-	for i in $(seq 100); do [ "$(status_word jmb-m 6)" = stopped ] && break; sleep 0.1; done
+	wait_io jmb-m stopped
 	[ "$(status_word jmb-m 6)" = stopped ]
 	[ "$(status_word jmb-m 11)" = write:enospc ]
 	[ "$(status_word jmb-m 7)" -ge 1 ]
@@ -192,7 +187,7 @@ job() {
 	head -c 4096 /dev/urandom >/tmp/jm-b
 	dd if=/tmp/jm-a of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) oflag=direct status=none &
 	a=$!
-	for i in $(seq 50); do [ "$(status_word jmb-m 6)" = stopped ] && break; sleep 0.1; done
+	wait_io jmb-m stopped
 	[ "$(status_word jmb-m 6)" = stopped ]
 	[ "$(status_word jmb-m 11)" = write:eio ]
 	# A write to a healthy place is held too: nothing overtakes.
@@ -218,7 +213,7 @@ job() {
 	job jmb-m werror stop
 	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) oflag=direct status=none &
 	a=$!
-	for i in $(seq 50); do [ "$(status_word jmb-m 6)" = stopped ] && break; sleep 0.1; done
+	wait_io jmb-m stopped
 	timeout 30 dmsetup suspend jmb-m
 	rc=0
 	wait $a || rc=$?
@@ -230,7 +225,7 @@ job() {
 	head -c 4096 /dev/urandom >/tmp/jm-a
 	dd if=/tmp/jm-a of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) oflag=direct status=none &
 	a=$!
-	for i in $(seq 50); do [ "$(status_word jmb-m 6)" = stopped ] && break; sleep 0.1; done
+	wait_io jmb-m stopped
 	[ "$(status_word jmb-m 6)" = stopped ]
 	heal_dev jmb-src /dev/ram0 $LEN
 	dmsetup table jmb-m | dmsetup reload jmb-m

@@ -8,16 +8,11 @@
 
 load helpers
 
-LEN=131072	# 64 MiB
-BAD=32768	# the broken area of break_dev: 16 MiB...
-BADLEN=2048	# ...for 1 MiB
+LEN=$PATH_LEN BAD=$PATH_BAD BADLEN=$PATH_BADLEN
 
 setup() {
 	jm_common_setup
-	fill_random /dev/ram0 64
-	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
-	linear_dev jmb-src /dev/ram0 $LEN
-	linear_dev jmb-dst /dev/ram1 $LEN
+	paths_setup
 }
 
 teardown() {
@@ -51,18 +46,6 @@ source_down() {
 
 source_up() {
 	heal_dev jmb-src /dev/ram0 $LEN
-}
-
-# wait_io NAME IO [SECONDS]: poll until io (status word 6) is IO.
-wait_io() {
-	local i
-	for ((i = 0; i < ${3:-10} * 10; i++)); do
-		[ "$(status_word "$1" 6)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	echo "wait_io: $1 io is $(status_word "$1" 6), not $2" >&2
-	dmsetup status "$1" >&2
-	return 1
 }
 
 # block_md5 DEV 4K_BLOCK: md5 of one 4 KiB block, read with O_DIRECT.

@@ -59,6 +59,18 @@ wait_state() {
 	return 1
 }
 
+# wait_io NAME IO [SECONDS]: poll until io (status word 6) is IO.
+wait_io() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		[ "$(status_word "$1" 6)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "wait_io: $1 io is $(status_word "$1" 6), not $2" >&2
+	dmsetup status "$1" >&2
+	return 1
+}
+
 # sum_dev DEV MIB [SKIP_MIB]: md5 of MIB MiB of DEV read with O_DIRECT
 # (the page cache of a device written below it may be stale).
 sum_dev() {
@@ -77,6 +89,19 @@ msg_fails() {
 	run dmsetup message "$name" 0 "$@"
 	[ "$status" -ne 0 ] || { echo "message '$*' was accepted" >&2; return 1; }
 	[[ "$output" == *"$text"* ]] || { echo "message '$*': $output" >&2; return 1; }
+}
+
+# Two 64 MiB paths for a job: jmb-src over ram0 (random data) and jmb-dst
+# over ram1 (zeros), to break with break_dev and heal with heal_dev.
+PATH_LEN=131072		# 64 MiB
+PATH_BAD=32768		# where tests break a path: 16 MiB...
+PATH_BADLEN=2048	# ...for 1 MiB
+
+paths_setup() {
+	fill_random /dev/ram0 64
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
+	linear_dev jmb-src /dev/ram0 $PATH_LEN
+	linear_dev jmb-dst /dev/ram1 $PATH_LEN
 }
 
 # A linear device over DEV that can be broken (an error segment) and healed.
