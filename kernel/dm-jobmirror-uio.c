@@ -32,7 +32,7 @@
  * device before that bio has completed: a later write to the same
  * sectors always lands last.  Bios in flight together (those that failed
  * together, those that waited together) may complete in any order, as on
- * any block device.
+ * any block device.  A suspend weakens this: see below.
  *
  * Every policy decision is counted and raised as IO_ERROR.  Bios are
  * never copied: a bio's iterator, flags and op were saved when it was
@@ -42,9 +42,11 @@
  * Suspend: a noflush suspend hands the held, hung and waiting bios back
  * to dm, which keeps them across a table reload and sends them to the
  * table resumed next; io keeps its state until the resume, so bios that
- * would wait go back to dm too.  A flushing suspend sends them all once
- * more, and those that fail again complete through their policy, with
- * stop counting as report, so it ends in bounded time.
+ * would wait go back to dm too; dm sends them again together, so only
+ * their submission order is kept (and not for bios dm split).  A flushing
+ * suspend sends them all once more, together, and those that fail again
+ * complete through their policy, with stop counting as report, so it
+ * ends in bounded time.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -238,8 +240,8 @@ static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t sta
 	bio_list_add(&jm->hung, bio);
 	jm->nr_hung++;
 	if (jm->io_state != DM_JOBMIRROR_IO_HUNG) {
+		/* The gate stays: a mapper may have read io as running. */
 		jm->io_state = DM_JOBMIRROR_IO_HUNG;
-		WRITE_ONCE(jm->gate, false);
 		jm->stop_op = jm_bio_op(jb);
 		jm->stop_errno = blk_status_to_errno(status);
 		jm->hang_start = jiffies;
@@ -276,8 +278,9 @@ static bool jm_hang_give_up(struct jobmirror *jm, struct bio_list *done,
 
 		switch (jm_uio_policy(jm, bio, jb->hang_status, &requeue)) {
 		case DM_JOBMIRROR_POLICY_STOP:
+			/* Newest first, as presuspend does: dm requeues at the head. */
 			if (requeue)
-				bio_list_add(back, bio);
+				bio_list_add_head(back, bio);
 			break;
 		case DM_JOBMIRROR_POLICY_IGNORE:
 			jb->hang_status = BLK_STS_OK;
@@ -402,6 +405,9 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 	} else if (jm_hang_applies(jm, jb, *error)) {
 		if (dm_noflush_suspending(jm->ti)) {
 			r = DM_ENDIO_REQUEUE;
+			/* It may have been the last bio "continue" resent. */
+			if (jm->io_state == DM_JOBMIRROR_IO_RUNNING)
+				kick = jm_uio_check_release(jm);
 		} else {
 			jm_hang_hold(jm, bio, *error);
 			r = DM_ENDIO_INCOMPLETE;
@@ -548,11 +554,17 @@ void jm_uio_presuspend(struct jobmirror *jm)
  */
 void jm_uio_resume(struct jobmirror *jm)
 {
+	bool kick = false;
+
 	spin_lock_irq(&jm->lock);
 	jm->suspend_flush = false;
 	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
 		queue_delayed_work(jm->wq, &jm->hang_work, 0);
+	else
+		kick = jm_uio_check_release(jm);
 	spin_unlock_irq(&jm->lock);
+	if (kick)
+		jm_job_kick(jm);
 }
 
 /**

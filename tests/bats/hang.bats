@@ -183,6 +183,43 @@ block_md5() {
 	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 }
 
+# wait_gone PID [SECONDS]: the process ends in time, with success.
+wait_gone() {
+	local i rc=0
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && { echo "wait_gone: $1 still running" >&2; return 1; }
+	wait "$1" || rc=$?
+	return $rc
+}
+
+@test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
+	modprobe dm_delay
+	hang_job jmb-m 1 start_paused werror stop
+	source_down
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=7 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m stopped
+	# The resent write now fails only after 2 s: in flight when the suspend starts.
+	dmsetup create jmb-err --table "0 $LEN error"
+	echo "0 $LEN delay /dev/mapper/jmb-err 0 2000" | dmsetup reload jmb-src
+	dmsetup suspend jmb-src
+	dmsetup resume jmb-src
+	dmsetup message jmb-m 0 continue
+	timeout 30 dmsetup suspend --noflush jmb-m
+	source_up
+	dmsetup resume jmb-m
+	wait_gone $writer
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=9 count=1 oflag=direct status=none &
+	wait_gone $!
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+}
+
 @test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it in order" {
 	hang_job jmb-m 600 start_paused
 	source_down
