@@ -13,8 +13,10 @@
  *   completes after the clear (and re-dirties the region).
  * - SYNC: a write to clean regions goes to source and dest and completes
  *   when both have; a failure of the dest half never fails the write, it
- *   re-dirties the regions.  A write to dirty regions (and every discard
- *   or write-zeroes) goes to the source and re-dirties on completion.
+ *   re-dirties the regions.  The bio itself goes to the source and a
+ *   clone in its per-bio data to the dest, so nothing is allocated.  A
+ *   write to dirty regions (and every discard or write-zeroes) goes to the
+ *   source and re-dirties on completion.
  *   Writes to regions being copied wait for the copy, and a copy waits for
  *   writes in flight to its regions, so the two never overlap.
  * - HOLD: complete or cancel waits for the writes in flight to drain
@@ -74,26 +76,20 @@ static unsigned long jm_dirty_after_write(struct jobmirror *jm, struct jm_bio *j
 	return jm_mark_dirty(jm, jb->first, jb->last);
 }
 
-static void jm_clone_endio(struct bio *clone)
+/*
+ * Both halves of a write sent to both devices are done: finish its
+ * tracking and return the status the write completes with.
+ */
+static blk_status_t jm_both_done(struct jobmirror *jm, struct jm_bio *jb)
 {
-	struct bio *orig = clone->bi_private;
-	struct jm_bio *jb = jm_bio_data(orig);
-	struct jobmirror *jm = jb->jm;
 	unsigned long flags;
 	blk_status_t status;
 	bool kick = false;
 
-	if (clone->bi_bdev == jm->dest->bdev)
-		jb->dst_status = clone->bi_status;
-	else
-		jb->src_status = clone->bi_status;
-	bio_put(clone);
-	if (!atomic_dec_and_test(&jb->pending))
-		return;
-
 	spin_lock_irqsave(&jm->lock, flags);
 	jm_del_writer(jm, jb);
 	jb->tracked = false;
+	jb->both = false;
 	if (jm->route == JM_ROUTE_DEST) {
 		/* Pivoted while in flight: the dest is what counts now. */
 		status = jb->dst_status;
@@ -110,41 +106,55 @@ static void jm_clone_endio(struct bio *clone)
 	spin_unlock_irqrestore(&jm->lock, flags);
 	if (kick)
 		jm_job_kick(jm);
+	return status;
+}
 
-	orig->bi_status = status;
+/*
+ * The dest half of a write to both devices completed.  If the source half
+ * (the bio itself) is done too, jm_end_io() left the bio to us: end it
+ * again, and this time dm completes it.
+ */
+static void jm_dest_endio(struct bio *clone)
+{
+	struct bio *orig = clone->bi_private;
+	struct jm_bio *jb = jm_bio_data(orig);
+
+	jb->dst_status = clone->bi_status;
+	bio_uninit(clone);
+	/* The clone lives in orig's per-bio data: no touching it after this. */
+	if (!atomic_dec_and_test(&jb->pending))
+		return;
+	orig->bi_status = jm_both_done(jb->jm, jb);
 	bio_endio(orig);
 }
 
 /*
- * A clone from our bioset: with GFP_NOIO the allocation waits for a free
- * one rather than fail, and the bioset's rescuer keeps that wait from
- * deadlocking on clones still queued in this task's bio list.
+ * Send a write to the dest as well, from a clone in its per-bio data; the
+ * caller sends the bio itself to the source.  Only an integrity or crypt
+ * context can make the clone fail, and the target passes neither on (no
+ * DM_TARGET_PASSES_*), so this does not happen today; if it did, the write
+ * would go to the source alone and re-dirty its regions.
  */
-static void jm_clone_to(struct jobmirror *jm, struct bio *orig, struct dm_dev *dev)
+static void jm_write_dest(struct jobmirror *jm, struct bio *bio, struct jm_bio *jb)
 {
-	struct bio *clone = bio_alloc_clone(dev->bdev, orig, GFP_NOIO, &jm->bs);
-
-	/* dm polls only its own clone, not ours. */
-	bio_clear_polled(clone);
-	clone->bi_end_io = jm_clone_endio;
-	clone->bi_private = orig;
-	submit_bio_noacct(clone);
-}
-
-/* Send a write to both devices; it completes in jm_clone_endio(). */
-static void jm_write_both(struct jobmirror *jm, struct bio *bio, struct jm_bio *jb)
-{
+	if (bio_init_clone(jm->dest->bdev, &jb->clone, bio, GFP_NOIO))
+		return;
 	jb->src_status = BLK_STS_OK;
 	jb->dst_status = BLK_STS_OK;
 	atomic_set(&jb->pending, 2);
-	jm_clone_to(jm, bio, jm->source);
-	jm_clone_to(jm, bio, jm->dest);
+	jb->both = true;
+	/* dm polls only its own clone, not ours. */
+	bio_clear_polled(&jb->clone);
+	jb->clone.bi_end_io = jm_dest_endio;
+	jb->clone.bi_private = bio;
+	submit_bio_noacct(&jb->clone);
 }
 
 /*
  * Route a write.  Returns DM_MAPIO_REMAPPED with the bio pointed at a
- * device, or DM_MAPIO_SUBMITTED when it was sent to both devices or held
- * behind a copy.  The bio's sector is already target relative.
+ * device (the source when a clone went to the dest too), or
+ * DM_MAPIO_SUBMITTED when it was held.  The bio's sector is already
+ * target relative.
  */
 static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *jb)
 {
@@ -188,10 +198,8 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
 
-	if (both) {
-		jm_write_both(jm, bio, jb);
-		return DM_MAPIO_SUBMITTED;
-	}
+	if (both)
+		jm_write_dest(jm, bio, jb);
 	bio_set_dev(bio, dev->bdev);
 	return DM_MAPIO_REMAPPED;
 }
@@ -240,6 +248,7 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->tracked = false;
 	jb->finish = JM_FINISH_NONE;
 	jb->hang_retry = false;
+	jb->both = false;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(jm->ti, bio->bi_iter.bi_sector);
 	/* Kept to send the bio again after an error (held bios). */
@@ -314,9 +323,11 @@ static bool jm_dest_flush_error(struct jobmirror *jm, struct bio *bio, blk_statu
  * @bio: the bio.
  * @error: its status.
  *
- * A write sent to the source alone marks its regions dirty now, whether
- * it succeeded or not: the source may have changed either way.  Then an
- * error goes through the I/O hang and the user I/O policy
+ * A write sent to both devices completes when both halves have: the
+ * first to finish leaves it to the other (DM_ENDIO_INCOMPLETE here, see
+ * jm_dest_endio()).  A write sent to the source alone marks its regions
+ * dirty now, whether it succeeded or not: the source may have changed
+ * either way.  Then an error goes through the I/O hang and the user I/O policy
  * (dm-jobmirror-uio.c).
  *
  * Return: a DM_ENDIO_* code.
@@ -330,6 +341,12 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		/* A held bio the target completes itself, with bi_status. */
 		jb->finish = JM_FINISH_NONE;
 		return finish == JM_FINISH_REQUEUE ? DM_ENDIO_REQUEUE : DM_ENDIO_DONE;
+	}
+	if (jb->both) {
+		jb->src_status = *error;
+		if (!atomic_dec_and_test(&jb->pending))
+			return DM_ENDIO_INCOMPLETE;
+		*error = jm_both_done(jm, jb);
 	}
 	if (jb->tracked)
 		jm_untrack(jm, jb);

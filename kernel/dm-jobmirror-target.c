@@ -147,17 +147,12 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the region bitmap";
 		goto bad_devices;
 	}
-	r = bioset_init(&jm->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_RESCUER);
-	if (r) {
-		ti->error = "cannot allocate the bio set";
-		goto bad_regions;
-	}
 	/* Before the job: jm_job_exit() cancels the hang work. */
 	jm_uio_init(jm);
 	r = jm_job_init(jm);
 	if (r) {
 		ti->error = "cannot allocate the copy buffers";
-		goto bad_bioset;
+		goto bad_regions;
 	}
 
 	spin_lock_init(&jm->lock);
@@ -179,8 +174,6 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = jm;
 	return 0;
 
-bad_bioset:
-	bioset_exit(&jm->bs);
 bad_regions:
 	jm_regions_exit(jm);
 bad_devices:
@@ -197,7 +190,6 @@ static void jm_dtr(struct dm_target *ti)
 
 	jm_job_exit(jm);
 	bio_uninit(&jm->flush_bio);
-	bioset_exit(&jm->bs);
 	jm_regions_exit(jm);
 	jm_put_devices(jm);
 	jm_free_config(&jm->cfg);

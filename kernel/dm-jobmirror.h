@@ -126,9 +126,11 @@ enum jm_finish {
  * @last: last region the bio touches.
  * @route: how the bio was routed.
  * @tracked: whether it is counted in bg_writes or writers.
- * @pending: clones still in flight (synchronous writes).
- * @src_status: status of the source clone.
- * @dst_status: status of the dest clone.
+ * @both: a write sent to both devices, not yet done: the bio went to the
+ *	source, @clone to the dest.
+ * @pending: halves of @both still in flight.
+ * @src_status: status of the source half.
+ * @dst_status: status of the dest half.
  * @finish: how end_io completes the bio when it was held (enum jm_finish).
  * @hang_retry: the bio failed and is being sent again (hang or continue).
  * @hang_status: its last error while hung.
@@ -137,6 +139,7 @@ enum jm_finish {
  * @bi_opf: its op and flags when mapped (a lower layer may drop
  *	REQ_FUA/REQ_PREFLUSH), likewise.
  * @bi_flags: its BIO_* flags when mapped, likewise.
+ * @clone: the dest half of a write sent to both devices.
  */
 struct jm_bio {
 	struct jobmirror *jm;
@@ -145,6 +148,7 @@ struct jm_bio {
 	unsigned long last;
 	enum jm_route route;
 	bool tracked;
+	bool both;
 	u8 finish;
 	bool hang_retry;
 	blk_status_t hang_status;
@@ -154,6 +158,7 @@ struct jm_bio {
 	struct bvec_iter iter;
 	blk_opf_t bi_opf;
 	unsigned short bi_flags;
+	struct bio clone;	/* last: struct bio ends in a flexible array */
 };
 
 /**
@@ -201,7 +206,6 @@ struct jobmirror {
 	struct delayed_work delayed;
 	struct work_struct event_work;
 	struct work_struct flush_work;
-	struct bio_set bs;
 
 	spinlock_t lock;	/* protects all that follows */
 	enum dm_jobmirror_state state;
