@@ -12,6 +12,9 @@
 #   make C=1        also run sparse over the module
 #   make W=1        extra compiler warnings for the module
 #   make checkpatch run the kernel's checkpatch.pl over kernel/ and include/
+#   make install    dmtool, the udev rule, the hooks directory and the module
+#                   for each built kernel (DESTDIR, PREFIX; runs depmod when
+#                   DESTDIR is empty)
 #   make clean
 
 O ?= $(CURDIR)/build
@@ -21,7 +24,13 @@ KVERS ?= $(if $(KVER),$(KVER),$(shell tests/vm/kernels.sh $(SUPPORTED_KSERIES)))
 
 export O
 
-.PHONY: all modules dmtool deps check unit clean checkpatch harness demo bench
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+# Compiled into dmtool (udev.c): not a variable.
+HOOKSDIR := /etc/dm-jobmirror/hooks.d
+
+.PHONY: all modules dmtool deps check unit clean checkpatch harness demo bench install
 
 # The newest supported kernel runs the demo and the benchmark.
 DEMO_KVER ?= $(lastword $(KVERS))
@@ -66,6 +75,22 @@ bench: deps
 
 checkpatch:
 	@tests/checkpatch.sh
+
+# What "make" built; it does not build, so that "sudo make install" after
+# "make" leaves no root-owned files in the build tree.
+install:
+	@[ -x $(O)/dmtool/dmtool ] || { echo "make install: run 'make' first" >&2; exit 1; }
+	install -D -m 755 $(O)/dmtool/dmtool $(DESTDIR)$(SBINDIR)/dmtool
+	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(HOOKSDIR)
+	sed 's|@DMTOOL@|$(SBINDIR)/dmtool|' udev/65-dm-jobmirror.rules \
+		>$(DESTDIR)$(UDEVRULESDIR)/65-dm-jobmirror.rules
+	install -m 755 udev/hooks.d/50-log-errors.sample $(DESTDIR)$(HOOKSDIR)/
+	@set -e; for k in $(KVERS); do \
+		[ -f $(O)/$$k/kernel/dm-jobmirror.ko ] || continue; \
+		install -D -m 644 $(O)/$$k/kernel/dm-jobmirror.ko \
+			$(DESTDIR)/lib/modules/$$k/updates/dm-jobmirror.ko; \
+		[ -n "$(DESTDIR)" ] || depmod -a $$k; \
+	done
 
 clean:
 	rm -rf $(O)

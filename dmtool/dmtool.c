@@ -62,6 +62,10 @@ static const char usage_text[] =
 	"                              wait until the job is ready or done\n"
 	"  remove NAME                 remove the device\n"
 	"  watch [NAME] [--json]       print events as they happen (until SIGINT)\n"
+	"  udev-event [--hooks-dir DIR] [--hook-timeout SECS]\n"
+	"                              run by the udev rule: log the event in the\n"
+	"                              environment and run the hooks (default\n"
+	"                              /etc/dm-jobmirror/hooks.d, 30 s each)\n"
 	"\n"
 	"P is a policy: report, ignore, stop or enospc.  SIZE and RATE take\n"
 	"K, M, G suffixes (powers of 1024); RATE is per second.\n"
@@ -940,6 +944,7 @@ static const struct command commands[] = {
 	{ "wait", cmd_wait },
 	{ "remove", cmd_remove },
 	{ "watch", cmd_watch },
+	{ "udev-event", cmd_udev_event },
 };
 
 int main(int argc, char **argv)

@@ -27,6 +27,11 @@ int parse_json_only(int argc, char **argv, int *json);
 /* Look up a jobmirror device; -1 when found, or an exit status. */
 int get_device(const char *cmd, const char *name, struct jm_device *dev);
 
+/* A variable of an event by name, "" when absent. */
+typedef const char *(*jm_prop_fn)(void *ctx, const char *name);
+char *jm_event_line(jm_prop_fn get, void *ctx);
+
 int cmd_watch(int argc, char **argv);
+int cmd_udev_event(int argc, char **argv);
 
 #endif /* DMTOOL_DMTOOL_H */

@@ -34,6 +34,55 @@ static const char *prop(struct udev_device *d, const char *name)
 	return v ? v : "";
 }
 
+static const char *udev_prop(void *d, const char *name)
+{
+	return prop(d, name);
+}
+
+/**
+ * jm_event_line() - the one-line text form of a jobmirror event.
+ * @get: returns the event's variable of a name, "" when absent.
+ * @ctx: passed to @get.
+ *
+ * "SEQ NAME EVENT state=.. iostatus=.. offset=.. len=..", then for an
+ * error "operation=.. [action=..] reason=.. sector=..", and
+ * "suppressed=N" when events were dropped.
+ *
+ * Return: the line (no newline), to be freed; NULL without memory.
+ */
+char *jm_event_line(jm_prop_fn get, void *ctx)
+{
+	const char *op = get(ctx, DM_JOBMIRROR_UEV_OPERATION);
+	/* A hang and its recovery apply no policy: no action. */
+	const char *action = get(ctx, DM_JOBMIRROR_UEV_ACTION);
+	const char *sup = get(ctx, DM_JOBMIRROR_UEV_SUPPRESSED);
+	char *line = NULL;
+	size_t size;
+	FILE *f = open_memstream(&line, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s %s %s state=%s iostatus=%s offset=%s len=%s",
+		get(ctx, DM_JOBMIRROR_UEV_SEQ), get(ctx, "DM_NAME"),
+		get(ctx, DM_JOBMIRROR_UEV_EVENT), get(ctx, DM_JOBMIRROR_UEV_STATE),
+		get(ctx, DM_JOBMIRROR_UEV_IOSTATUS), get(ctx, DM_JOBMIRROR_UEV_OFFSET),
+		get(ctx, DM_JOBMIRROR_UEV_LEN));
+	if (*op) {
+		fprintf(f, " operation=%s", op);
+		if (*action)
+			fprintf(f, " action=%s", action);
+		fprintf(f, " reason=%s sector=%s", get(ctx, DM_JOBMIRROR_UEV_REASON),
+			get(ctx, DM_JOBMIRROR_UEV_SECTOR));
+	}
+	if (*sup && strcmp(sup, "0"))
+		fprintf(f, " suppressed=%s", sup);
+	if (fclose(f)) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
 static void add_string(struct json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, json_object_new_string(v));
@@ -49,32 +98,19 @@ static void add_number(struct json_object *o, const char *key, const char *v, ui
 
 static void print_event(struct udev_device *d, bool json)
 {
-	const char *name = udev_device_get_property_value(d, "DM_NAME");
 	const char *op = prop(d, DM_JOBMIRROR_UEV_OPERATION);
-	/* A hang and its recovery apply no policy: no action. */
 	const char *action = prop(d, DM_JOBMIRROR_UEV_ACTION);
-	const char *sup = prop(d, DM_JOBMIRROR_UEV_SUPPRESSED);
 	struct json_object *o;
+	char *line;
 
 	if (!json) {
-		printf("%s %s %s state=%s iostatus=%s offset=%s len=%s",
-		       prop(d, DM_JOBMIRROR_UEV_SEQ), name ? name : "",
-		       prop(d, DM_JOBMIRROR_UEV_EVENT), prop(d, DM_JOBMIRROR_UEV_STATE),
-		       prop(d, DM_JOBMIRROR_UEV_IOSTATUS), prop(d, DM_JOBMIRROR_UEV_OFFSET),
-		       prop(d, DM_JOBMIRROR_UEV_LEN));
-		if (*op) {
-			printf(" operation=%s", op);
-			if (*action)
-				printf(" action=%s", action);
-			printf(" reason=%s sector=%s", prop(d, DM_JOBMIRROR_UEV_REASON),
-			       prop(d, DM_JOBMIRROR_UEV_SECTOR));
-		}
-		if (*sup && strcmp(sup, "0"))
-			printf(" suppressed=%s", sup);
-		putchar('\n');
+		line = jm_event_line(udev_prop, d);
+		if (line)
+			puts(line);
+		free(line);
 	} else {
 		o = json_object_new_object();
-		add_string(o, "name", name ? name : "");
+		add_string(o, "name", prop(d, "DM_NAME"));
 		add_string(o, "event", prop(d, DM_JOBMIRROR_UEV_EVENT));
 		add_number(o, "seq", prop(d, DM_JOBMIRROR_UEV_SEQ), 1);
 		add_string(o, "state", prop(d, DM_JOBMIRROR_UEV_STATE));
@@ -88,7 +124,7 @@ static void print_event(struct udev_device *d, bool json)
 			add_string(o, "reason", prop(d, DM_JOBMIRROR_UEV_REASON));
 			add_number(o, "sector", prop(d, DM_JOBMIRROR_UEV_SECTOR), 1);
 		}
-		add_number(o, "suppressed", sup, 1);
+		add_number(o, "suppressed", prop(d, DM_JOBMIRROR_UEV_SUPPRESSED), 1);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 		json_object_put(o);
 	}
