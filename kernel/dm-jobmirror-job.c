@@ -672,7 +672,9 @@ void jm_job_presuspend(struct jobmirror *jm)
  * @jm: the target.
  *
  * Copies are not started while suspended, and those in flight stop at
- * their current chunk, so this waits for at most one I/O per slot.
+ * their current chunk, so this waits for at most one I/O per slot: as
+ * long as dm's own wait for user I/O, which the devices' I/O timeouts
+ * bound.
  */
 void jm_job_postsuspend(struct jobmirror *jm)
 {
