@@ -27,6 +27,7 @@ export O
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 UDEVRULESDIR ?= /usr/lib/udev/rules.d
+DEPMOD ?= depmod
 # Compiled into dmtool (udev.c): not a variable.
 HOOKSDIR := /etc/dm-jobmirror/hooks.d
 
@@ -82,15 +83,18 @@ install:
 	@[ -x $(O)/dmtool/dmtool ] || { echo "make install: run 'make' first" >&2; exit 1; }
 	install -D -m 755 $(O)/dmtool/dmtool $(DESTDIR)$(SBINDIR)/dmtool
 	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(HOOKSDIR)
-	sed 's|@DMTOOL@|$(SBINDIR)/dmtool|' udev/65-dm-jobmirror.rules \
-		>$(DESTDIR)$(UDEVRULESDIR)/65-dm-jobmirror.rules
+	sed 's|@DMTOOL@|$(SBINDIR)/dmtool|' udev/56-dm-jobmirror.rules \
+		>$(DESTDIR)$(UDEVRULESDIR)/56-dm-jobmirror.rules
 	install -m 755 udev/hooks.d/50-log-errors.sample $(DESTDIR)$(HOOKSDIR)/
-	@set -e; for k in $(KVERS); do \
+	@set -e; n=0; for k in $(KVERS); do \
 		[ -f $(O)/$$k/kernel/dm-jobmirror.ko ] || continue; \
+		echo "install dm-jobmirror.ko for $$k"; \
 		install -D -m 644 $(O)/$$k/kernel/dm-jobmirror.ko \
 			$(DESTDIR)/lib/modules/$$k/updates/dm-jobmirror.ko; \
-		[ -n "$(DESTDIR)" ] || depmod -a $$k; \
-	done
+		[ -n "$(DESTDIR)" ] || $(DEPMOD) -a $$k; \
+		n=$$((n + 1)); \
+	done; \
+	[ $$n -gt 0 ] || echo "make install: no module built for $(or $(KVERS),any kernel): run 'make'" >&2
 
 clean:
 	rm -rf $(O)

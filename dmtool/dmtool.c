@@ -407,6 +407,22 @@ static const struct option json_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/**
+ * option_error() - the usage error for what getopt_long() returned.
+ * @cmd: the command's name.
+ * @c: ':' for an option without its value (optstrings start with ':'),
+ *	'?' for one not known.
+ * @argv: the command's words.
+ *
+ * Return: EXIT_USAGE.
+ */
+int option_error(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		return usage_error("%s: option '%s' needs a value", cmd, argv[optind - 1]);
+	return usage_error("%s: unrecognized option '%s'", cmd, argv[optind - 1]);
+}
+
 /*
  * Parse a command that takes only --json and --help.  Returns -1 to go on
  * (with *json set and optind at the first operand), or an exit status.
@@ -416,7 +432,7 @@ int parse_json_only(int argc, char **argv, int *json)
 	int c;
 
 	*json = 0;
-	while ((c = getopt_long(argc, argv, "jh", json_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", json_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = 1;
@@ -425,7 +441,7 @@ int parse_json_only(int argc, char **argv, int *json)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("%s: unrecognized option '%s'", argv[0], argv[optind - 1]);
+			return option_error(argv[0], c, argv);
 		}
 	}
 	return -1;
@@ -435,12 +451,12 @@ static int parse_no_options(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", json_opts + 1, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", json_opts + 1, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		}
-		return usage_error("%s: unrecognized option '%s'", argv[0], argv[optind - 1]);
+		return option_error(argv[0], c, argv);
 	}
 	return -1;
 }
@@ -592,7 +608,7 @@ static int cmd_create(int argc, char **argv)
 	const char *key;
 	int c, r, kmsg;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		key = NULL;
 		switch (c) {
 		case OPT_MODE:
@@ -658,7 +674,7 @@ static int cmd_create(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("create: unrecognized option '%s'", argv[optind - 1]);
+			return option_error("create", c, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -844,7 +860,7 @@ static int cmd_wait(int argc, char **argv)
 	bool progress = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:pt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:pt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!strcmp(optarg, "ready"))
@@ -866,7 +882,7 @@ static int cmd_wait(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("wait: unrecognized option '%s'", argv[optind - 1]);
+			return option_error("wait", c, argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -22,6 +22,8 @@ enum {
 void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A usage error: the message and a hint; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The usage error for getopt_long()'s ':' or '?'; returns EXIT_USAGE. */
+int option_error(const char *cmd, int c, char **argv);
 /* Options of a command that takes only --json and --help; -1 to go on. */
 int parse_json_only(int argc, char **argv, int *json);
 /* Look up a jobmirror device; -1 when found, or an exit status. */

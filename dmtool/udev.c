@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmtool udev-event: run by udev/65-dm-jobmirror.rules for each event of
+ * dmtool udev-event: run by udev/56-dm-jobmirror.rules for each event of
  * a jobmirror device, with the uevent's variables in its environment.  It
  * logs the event to syslog (and to stderr, which udev keeps in its debug
  * log) and runs the hooks: the executables in the hooks directory, in
@@ -19,7 +19,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -27,7 +29,11 @@
 
 #define JM_HOOKS_DIR "/etc/dm-jobmirror/hooks.d"
 #define JM_HOOK_TIMEOUT 30
-#define JM_HOOK_TIMEOUT_MAX 3600
+/*
+ * All the hooks of an event together, in seconds: udev kills what it runs
+ * after 180 s by default (event_timeout), and only dmtool, not the hooks.
+ */
+#define JM_HOOKS_BUDGET 150
 
 static const char *env_prop(void *ctx, const char *name)
 {
@@ -100,8 +106,8 @@ static int wait_hook(const char *path, pid_t pid, unsigned int timeout)
 static int run_hook(const char *path, const char *event, const char *name,
 		    unsigned int timeout)
 {
+	pid_t pid, parent = getpid();
 	struct stat st;
-	pid_t pid;
 	int fd;
 
 	if (stat(path, &st) || !S_ISREG(st.st_mode) || access(path, X_OK))
@@ -114,24 +120,39 @@ static int run_hook(const char *path, const char *event, const char *name,
 	if (!pid) {
 		/* Its own process group, so a time-out kills its children too. */
 		setpgid(0, 0);
+		/* And it dies with dmtool, should udev kill dmtool. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		fd = open("/dev/null", O_RDONLY);
 		if (fd >= 0 && fd != STDIN_FILENO) {
 			dup2(fd, STDIN_FILENO);
 			close(fd);
 		}
 		execl(path, path, event, name, (char *)NULL);
-		fprintf(stderr, "dmtool: udev-event: cannot run hook %s: %s\n", path,
-			strerror(errno));
+		syslog(LOG_ERR, "hook %s: cannot run it: %m", path);
 		_exit(127);
 	}
 	setpgid(pid, pid);
 	return wait_hook(path, pid, timeout);
 }
 
-/* Run every hook in @dir in name order; 0 if all succeeded. */
+static time_t now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * Run every hook in @dir in name order, each for at most @timeout s and
+ * all within JM_HOOKS_BUDGET s; 0 if all succeeded.
+ */
 static int run_hooks(const char *dir, const char *event, const char *name,
 		     unsigned int timeout)
 {
+	time_t end = now() + JM_HOOKS_BUDGET, left;
 	struct dirent **list;
 	char *path;
 	int i, n, r = 0;
@@ -144,11 +165,18 @@ static int run_hooks(const char *dir, const char *event, const char *name,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
+		left = end - now();
 		if (asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0) {
 			syslog(LOG_ERR, "cannot run the hooks: out of memory");
 			r = -1;
+		} else if (left <= 0) {
+			syslog(LOG_ERR, "hook %s: not run, the hooks before it took %d s",
+			       path, JM_HOOKS_BUDGET);
+			r = -1;
+			free(path);
 		} else {
-			if (run_hook(path, event, name, timeout))
+			if (run_hook(path, event, name,
+				     left < timeout ? (unsigned int)left : timeout))
 				r = -1;
 			free(path);
 		}
@@ -164,8 +192,8 @@ static int run_hooks(const char *dir, const char *event, const char *name,
  * @argv: the words.
  *
  * Return: 0 when every hook succeeded (or there is none), 1 when one
- * failed or was killed, 2 for a usage error, including an environment
- * without a jobmirror event.
+ * failed, was killed or was not run for lack of time, 2 for a usage
+ * error, including an environment without a jobmirror event.
  */
 int cmd_udev_event(int argc, char **argv)
 {
@@ -182,22 +210,22 @@ int cmd_udev_event(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
 			break;
 		case 't':
-			if (jm_parse_uint(optarg, JM_HOOK_TIMEOUT_MAX, &n) || !n)
+			if (jm_parse_uint(optarg, JM_HOOKS_BUDGET, &n) || !n)
 				return usage_error("udev-event: --hook-timeout wants 1 to %d seconds, not '%s'",
-						   JM_HOOK_TIMEOUT_MAX, optarg);
+						   JM_HOOKS_BUDGET, optarg);
 			timeout = n;
 			break;
 		case 'h':
 			printf("usage: dmtool udev-event [--hooks-dir DIR] [--hook-timeout SECS]\n");
 			return EXIT_OK;
 		default:
-			return usage_error("udev-event: unrecognized option '%s'", argv[optind - 1]);
+			return option_error("udev-event", c, argv);
 		}
 	}
 	if (optind < argc)
@@ -205,8 +233,8 @@ int cmd_udev_event(int argc, char **argv)
 	target = getenv("DM_TARGET");
 	event = getenv(DM_JOBMIRROR_UEV_EVENT);
 	name = getenv("DM_NAME");
-	if (!target || strcmp(target, DM_JOBMIRROR_TARGET_NAME) || !event || !*event ||
-	    !name || !*name)
+	/* The name is "" if the kernel could not get it: still an event. */
+	if (!target || strcmp(target, DM_JOBMIRROR_TARGET_NAME) || !event || !*event || !name)
 		return usage_error("udev-event: no jobmirror event in the environment (DM_TARGET, %s, DM_NAME); the udev rule runs this",
 				   DM_JOBMIRROR_UEV_EVENT);
 

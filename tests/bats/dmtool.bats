@@ -22,6 +22,12 @@ load helpers
 	[[ "${lines[0]}" == "dmtool: list: unrecognized option '--bogus'" ]]
 	run "$DMTOOL" list extra
 	[ "$status" -eq 2 ]
+	run "$DMTOOL" wait jmb-x --timeout
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: wait: option '--timeout' needs a value" ]]
+	run "$DMTOOL" create jmb-x --mode
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: create: option '--mode' needs a value" ]]
 }
 
 @test "dmtool list with no jobmirror device prints nothing" {

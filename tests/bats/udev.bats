@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
-# dmtool udev-event and udev/65-dm-jobmirror.rules: the event is logged and
+# dmtool udev-event and udev/56-dm-jobmirror.rules: the event is logged and
 # the hooks run in name order with the event's variables, bounded in time;
-# end to end with systemd-udevd and a syslog daemon running in the guest.
+# end to end with "make install", systemd-udevd and a syslog daemon running
+# in the guest.
 
 load helpers
 
@@ -16,11 +17,18 @@ setup() {
 }
 
 teardown() {
+	# A failed test may leave a writer held by werror stop.
+	if dmsetup info jmb-src >/dev/null 2>&1; then
+		heal_dev jmb-src /dev/ram0 $PATH_LEN
+		dmsetup message jmb-u 0 continue 2>/dev/null
+		[ -n "${writer:-}" ] && wait "$writer"
+	fi
 	if [ -n "${UDEVD_STARTED:-}" ]; then
 		udevadm settle --timeout 10
 		udevadm control --exit 2>/dev/null
 		# dmtool watch picks udevd's source while this socket exists.
-		rm -f /run/udev/control /run/udev/rules.d/65-dm-jobmirror.rules
+		rm -rf /run/udev/control /run/udev/rules.d /etc/dm-jobmirror
+		rm -f "/lib/modules/$(uname -r)/updates/dm-jobmirror.ko"
 	fi
 	[ -n "${SYSLOGD_PID:-}" ] && kill "$SYSLOGD_PID" 2>/dev/null && rm -f /dev/log
 	jm_common_teardown
@@ -31,6 +39,41 @@ hook() {
 	printf '#!/bin/sh\necho "%s $DM_JOBMIRROR_SEQ $1 $2 $DM_JOBMIRROR_STATE" >>%s\n' \
 		"$1" "$out" >"$hooks/$1"
 	chmod +x "$hooks/$1"
+}
+
+# wait_line REGEX [SECONDS]: until a line of $out matches.
+wait_line() {
+	local i
+	for ((i = 0; i < ${2:-10} * 10; i++)); do
+		grep -q "$1" "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no line '$1' from the hooks:" >&2
+	cat "$out" >&2
+	return 1
+}
+
+# udev_start: "make install" as an admin would, but with dmtool under the
+# test's directory, the rule in /run/udev/rules.d and only this kernel's
+# module (no depmod: it takes half a minute under TCG); then a syslog
+# daemon and udevd.  The hooks directory is the real one.
+udev_start() {
+	[ -x /lib/systemd/systemd-udevd ] || skip "systemd-udevd is not installed"
+	make -s -C "$top" install PREFIX="$BATS_TEST_TMPDIR/usr" \
+		UDEVRULESDIR=/run/udev/rules.d KVERS="$(uname -r)" DEPMOD=true >/dev/null
+	modinfo -F name "/lib/modules/$(uname -r)/updates/dm-jobmirror.ko" | grep -qx dm_jobmirror
+	grep -q "RUN+=\"$BATS_TEST_TMPDIR/usr/sbin/dmtool udev-event\"" \
+		/run/udev/rules.d/56-dm-jobmirror.rules
+	[ -x /etc/dm-jobmirror/hooks.d/50-log-errors.sample ]
+	hooks=/etc/dm-jobmirror/hooks.d
+	syslog=$BATS_TEST_TMPDIR/syslog
+	busybox syslogd -n -O "$syslog" &
+	SYSLOGD_PID=$!
+	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+	[ -S /dev/log ]
+	/lib/systemd/systemd-udevd --daemon --resolve-names=never
+	UDEVD_STARTED=1
+	udevadm control --ping --timeout 10
 }
 
 # An IO_ERROR event as udev would pass it.
@@ -55,6 +98,11 @@ event_env() {
 	[[ "$output" == *"jobmirror event 7 jmb-u IO_ERROR state=running iostatus=ok offset=8 len=16 operation=write action=report reason=eio sector=100 suppressed=2"* ]]
 	[ "$(cat "$out")" = "10-a 7 IO_ERROR jmb-u running
 20-b 7 IO_ERROR jmb-u running" ]
+	# A device whose name the kernel could not get is still an event.
+	rm "$out"
+	run event_env DM_NAME= "$DMTOOL" udev-event --hooks-dir "$hooks"
+	[ "$status" -eq 0 ]
+	[ "$(head -1 "$out")" = "10-a 7 IO_ERROR  running" ]
 	# No hooks directory is not an error: nothing to run.
 	run event_env "$DMTOOL" udev-event --hooks-dir "$hooks/none"
 	[ "$status" -eq 0 ]
@@ -88,7 +136,12 @@ event_env() {
 	[ "$status" -eq 2 ]
 	run event_env "$DMTOOL" udev-event --hooks-dir "$hooks" --hook-timeout 0
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "dmtool: udev-event: --hook-timeout wants 1 to 3600 seconds, not '0'" ]
+	[ "${lines[0]}" = "dmtool: udev-event: --hook-timeout wants 1 to 150 seconds, not '0'" ]
+	run event_env "$DMTOOL" udev-event --hooks-dir "$hooks" --hook-timeout 151
+	[ "$status" -eq 2 ]
+	run event_env "$DMTOOL" udev-event --hooks-dir "$hooks" --hook-timeout
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: udev-event: option '--hook-timeout' needs a value" ]
 	run event_env "$DMTOOL" udev-event --hooks-dir "$hooks" extra
 	[ "$status" -eq 2 ]
 	run event_env "$DMTOOL" udev-event --bogus
@@ -96,38 +149,72 @@ event_env() {
 	[ ! -e "$out" ]
 }
 
-@test "with udevd and the rule installed, each event reaches the hooks once, in order, and syslog" {
-	[ -x /lib/systemd/systemd-udevd ] || skip "systemd-udevd is not installed"
-	busybox syslogd -n -O "$BATS_TEST_TMPDIR/syslog" &
-	SYSLOGD_PID=$!
-	for i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
-	[ -S /dev/log ]
-	mkdir -p /run/udev/rules.d
-	sed "s|@DMTOOL@|$DMTOOL|; s|udev-event\"|udev-event --hooks-dir $hooks\"|" \
-		"$top/udev/65-dm-jobmirror.rules" >/run/udev/rules.d/65-dm-jobmirror.rules
-	grep -q "RUN+=\"$DMTOOL udev-event --hooks-dir $hooks\"" /run/udev/rules.d/65-dm-jobmirror.rules
-	/lib/systemd/systemd-udevd --daemon --resolve-names=never
-	UDEVD_STARTED=1
-	udevadm control --ping --timeout 10
+@test "make install, udevd: each event reaches the hooks once, in order, and syslog; /dev/disk links stay" {
+	udev_start
 	hook 10-record
+	# Created with udev synchronisation, as LVM and dmsetup do by default.
+	env -u DM_DISABLE_UDEV dmsetup create jmb-u \
+		--table "0 65536 jobmirror mirror /dev/ram0 /dev/ram1 - 128 2 speed 4194304"
+	mkfs.ext4 -q /dev/mapper/jmb-u
+	udevadm trigger --action=change "/sys/class/block/$(basename "$(readlink -f /dev/mapper/jmb-u)")"
+	udevadm settle --timeout 30
+	uuid=$(blkid -p -o value -s UUID /dev/mapper/jmb-u)
+	[ -n "$uuid" ] && [ -L "/dev/disk/by-uuid/$uuid" ]
 
-	jm_create jmb-u 65536 mirror /dev/ram0 /dev/ram1 - 128 2 speed 4194304
 	"$DMTOOL" pause jmb-u
 	wait_state jmb-u paused
 	"$DMTOOL" resume jmb-u
 	"$DMTOOL" set-speed jmb-u 0
 	"$DMTOOL" wait jmb-u --for ready --timeout 60
 	seq=$(status_word jmb-u 10)
+	wait_line "^10-record $seq JOB_READY jmb-u ready\$" 30
 	udevadm settle --timeout 30
 
-	# One line per event, seq 1..N without gaps, the states as sent.
+	# One line per event, seq 1..N without gaps, in order.
 	[ "$(awk '{ print $2 }' "$out" | tr '\n' ' ')" = "$(seq -s ' ' 1 "$seq") " ]
 	[ "$(awk '{ print $3 }' "$out" | tr '\n' ' ')" = "JOB_PAUSED JOB_RESUMED JOB_READY " ]
-	grep -q "^10-record $seq JOB_READY jmb-u ready$" "$out"
-	grep -q "^10-record 1 JOB_PAUSED jmb-u paused$" "$out"
-	# And each event's line in syslog.
+	# Each event's line in syslog.
 	for i in $(seq 1 "$seq"); do
-		grep -q "dmtool\[[0-9]*\]: jobmirror event $i jmb-u " "$BATS_TEST_TMPDIR/syslog"
+		grep -q "dmtool\[[0-9]*\]: jobmirror event $i jmb-u " "$syslog"
 	done
-	grep -q "jobmirror event $seq jmb-u JOB_READY state=ready iostatus=ok" "$BATS_TEST_TMPDIR/syslog"
+	grep -q "jobmirror event $seq jmb-u JOB_READY state=ready iostatus=ok" "$syslog"
+	# The events did not drop the link to the file system.
+	[ -L "/dev/disk/by-uuid/$uuid" ]
+}
+
+@test "an event while I/O is stopped runs the hooks at once: the rule does not probe the device" {
+	udev_start
+	hook 10-record
+	cp "$hooks/50-log-errors.sample" "$hooks/50-log-errors"
+	paths_setup
+	# By number: udevd and libdevmapper (DM_DISABLE_UDEV) both manage
+	# /dev/mapper here, and a name may be briefly missing.
+	src=$(dmsetup info -c --noheadings -o major,minor jmb-src)
+	dst=$(dmsetup info -c --noheadings -o major,minor jmb-dst)
+	jm_create jmb-u $PATH_LEN mirror "$src" "$dst" - 128 2 werror stop
+	"$DMTOOL" wait jmb-u --for ready --timeout 60
+	wait_line "JOB_READY jmb-u ready\$" 30
+	udevadm settle --timeout 30
+
+	# Nothing cached: a probe of jmb-u would have to read it.
+	echo 3 >/proc/sys/vm/drop_caches
+	break_dev jmb-src /dev/ram0 $PATH_LEN $PATH_BAD $PATH_BADLEN
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	dd if="$BATS_TEST_TMPDIR/data" of=/dev/mapper/jmb-u bs=4k seek=$((PATH_BAD / 8)) \
+		oflag=direct status=none &
+	writer=$!
+	wait_io jmb-u stopped
+	# (The job fails too: it reads the region the write dirtied.)
+	wait_line " IO_ERROR jmb-u " 10
+	[ "$(status_word jmb-u 6)" = stopped ]
+	kill -0 $writer
+	# The sample hook, installed by its admin, logged it.
+	grep -q "jobmirror-hook: jmb-u: IO_ERROR write eio state=" "$syslog"
+
+	heal_dev jmb-src /dev/ram0 $PATH_LEN
+	dmsetup message jmb-u 0 continue
+	wait $writer
+	wait_line "IO_CONTINUED jmb-u" 10
+	[ "$(dd if=/dev/ram0 bs=4k skip=$((PATH_BAD / 8)) count=1 iflag=direct status=none | md5sum)" = \
+	  "$(md5sum <"$BATS_TEST_TMPDIR/data")" ]
 }
