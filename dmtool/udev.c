@@ -209,7 +209,6 @@ int cmd_udev_event(int argc, char **argv)
 	char *line;
 	int c, r;
 
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':

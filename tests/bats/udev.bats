@@ -41,15 +41,16 @@ hook() {
 	chmod +x "$hooks/$1"
 }
 
-# wait_line REGEX [SECONDS]: until a line of $out matches.
+# wait_line REGEX [SECONDS [FILE]]: until a line of FILE ($out, what the
+# hooks wrote) matches.
 wait_line() {
-	local i
+	local i f=${3:-$out}
 	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		grep -q "$1" "$out" 2>/dev/null && return 0
+		grep -q "$1" "$f" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	echo "no line '$1' from the hooks:" >&2
-	cat "$out" >&2
+	echo "no line '$1' in $f:" >&2
+	cat "$f" >&2
 	return 1
 }
 
@@ -173,7 +174,8 @@ event_env() {
 	# One line per event, seq 1..N without gaps, in order.
 	[ "$(awk '{ print $2 }' "$out" | tr '\n' ' ')" = "$(seq -s ' ' 1 "$seq") " ]
 	[ "$(awk '{ print $3 }' "$out" | tr '\n' ' ')" = "JOB_PAUSED JOB_RESUMED JOB_READY " ]
-	# Each event's line in syslog.
+	# Each event's line in syslog (syslogd writes it in its own time).
+	wait_line "jobmirror event $seq jmb-u JOB_READY" 10 "$syslog"
 	for i in $(seq 1 "$seq"); do
 		grep -q "dmtool\[[0-9]*\]: jobmirror event $i jmb-u " "$syslog"
 	done
@@ -208,8 +210,10 @@ event_env() {
 	wait_line " IO_ERROR jmb-u " 10
 	[ "$(status_word jmb-u 6)" = stopped ]
 	kill -0 $writer
-	# The sample hook, installed by its admin, logged it.
-	grep -q "jobmirror-hook: jmb-u: IO_ERROR write eio state=" "$syslog"
+	# The sample hook, installed by its admin, logged it (it runs after
+	# 10-record, and syslogd writes in its own time).
+	wait_line "jobmirror-hook: jmb-u: IO_ERROR write eio state=" 10 "$syslog"
+	[ "$(status_word jmb-u 6)" = stopped ]
 
 	heal_dev jmb-src /dev/ram0 $PATH_LEN
 	dmsetup message jmb-u 0 continue
