@@ -904,7 +904,15 @@ static int cmd_complete(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	jm_dm_devpath(dev.table.dest, dest, sizeof(dest));
-	if (dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
+	if (dev.status.mode == DM_JOBMIRROR_MODE_STREAM &&
+	    dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
+		/* A stream completes by itself once every region is in the dest. */
+		printf("%s: waiting for the stream to populate %s\n", dev.name, dest);
+		fflush(stdout);
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, &dev);
+		if (r)
+			return r;
+	} else if (dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
 		r = send_message("complete", &dev, "complete");
 		if (r)
 			return r;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-jobmirror: the user I/O path of a mirror device.
+ * dm-jobmirror: the user I/O path of a mirror device (a stream device's
+ * is in dm-jobmirror-stream.c).
  *
  * Reads go to the device that holds the data: the source until the
  * pivot, the dest after it.  Writes (and discards, write-zeroes) are
@@ -174,6 +175,7 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 		dev = jm->dest;
 		break;
 	case JM_ROUTE_SOURCE:
+	case JM_ROUTE_STREAM:	/* not a mirror's: see jm_stream_route() */
 		break;
 	case JM_ROUTE_BACKGROUND:
 		jm->bg_writes++;
@@ -215,6 +217,8 @@ int jm_route_bio(struct jobmirror *jm, struct bio *bio)
 {
 	enum jm_route route = READ_ONCE(jm->route);
 
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)
+		return jm_stream_route(jm, bio);
 	if (!bio_sectors(bio)) {
 		/*
 		 * An empty flush, sent once per device (num_flush_bios = 2);
@@ -249,6 +253,7 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->finish = JM_FINISH_NONE;
 	jb->hang_retry = false;
 	jb->both = false;
+	jb->committed = false;
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(jm->ti, bio->bi_iter.bi_sector);
 	/* Kept to send the bio again after an error (held bios). */
@@ -272,7 +277,13 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
  */
 void jm_dispatch_write(struct jobmirror *jm, struct bio *bio)
 {
-	if (jm_route_write(jm, bio, jm_bio_data(bio)) == DM_MAPIO_REMAPPED)
+	int r;
+
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)
+		r = jm_stream_route(jm, bio);
+	else
+		r = jm_route_write(jm, bio, jm_bio_data(bio));
+	if (r == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
 }
 
@@ -348,7 +359,9 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 			return DM_ENDIO_INCOMPLETE;
 		*error = jm_both_done(jm, jb);
 	}
-	if (jb->tracked)
+	if (jb->tracked && jb->route == JM_ROUTE_STREAM)
+		jm_stream_untrack(jm, jb, *error);
+	else if (jb->tracked)
 		jm_untrack(jm, jb);
 	if (*error && jm_dest_flush_error(jm, bio, *error))
 		*error = BLK_STS_OK;

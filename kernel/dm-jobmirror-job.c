@@ -37,6 +37,8 @@ MODULE_PARM_DESC(max_copies, "Copies in flight per job, 1 to 16 (read at table l
 #define JM_RL_SLICE_NS		(100 * NSEC_PER_MSEC)
 /* Wait before another pass over regions that only failed (ignore policy). */
 #define JM_ERROR_BACKOFF	(HZ)
+/* Stream: commit the metadata this long after a region got populated. */
+#define JM_COMMIT_PERIOD	(HZ)
 
 /**
  * jm_job_kick() - have the worker look at the job.
@@ -45,6 +47,11 @@ MODULE_PARM_DESC(max_copies, "Copies in flight per job, 1 to 16 (read at table l
 void jm_job_kick(struct jobmirror *jm)
 {
 	queue_work(jm->wq, &jm->work);
+}
+
+static bool jm_stream(struct jobmirror *jm)
+{
+	return jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM;
 }
 
 static bool jm_live(enum dm_jobmirror_state state)
@@ -153,6 +160,20 @@ static void jm_release_hold(struct jobmirror *jm, enum jm_route route)
 	}
 }
 
+/*
+ * The job ends in state failed; caller holds jm->lock and raises the event.
+ * A mirror device goes on with the source alone, a stream device as it
+ * is: what is populated from the dest, the rest from the source.
+ */
+static void jm_job_fail(struct jobmirror *jm, int op, int err)
+{
+	jm->state = DM_JOBMIRROR_STATE_FAILED;
+	if (!jm_stream(jm))
+		jm_release_hold(jm, JM_ROUTE_SOURCE);
+	jm->job_error_op = op;
+	jm->job_errno = err;
+}
+
 /**
  * jm_job_error() - apply the job error policy.
  * @jm: the target; caller holds jm->lock (any context).
@@ -175,6 +196,8 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 	}
 	if (policy == DM_JOBMIRROR_POLICY_ENOSPC)
 		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
+	jm->last_error_op = op;
+	jm->last_errno = err;
 	/* A job that is over (or pausing for an earlier error) only counts. */
 	if (!jm_live(jm->state))
 		return;
@@ -190,10 +213,7 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 			jm->pause_requested = true;
 		break;
 	default:
-		jm->state = DM_JOBMIRROR_STATE_FAILED;
-		jm_release_hold(jm, JM_ROUTE_SOURCE);
-		jm->job_error_op = op;
-		jm->job_errno = err;
+		jm_job_fail(jm, op, err);
 		break;
 	}
 	jm_event_error(jm, DM_JOBMIRROR_EVENT_JOB_ERROR, op, policy, err, sector);
@@ -208,12 +228,21 @@ static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int 
 	jm_job_error(jm, op, err, c->sector);
 }
 
+/* Whether a background copy may go on to its next chunk; caller holds jm->lock. */
+static bool jm_copy_may_go_on(struct jobmirror *jm)
+{
+	return jm_live(jm->state) && !jm->suspended && !jm->pause_requested &&
+	       !(jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING);
+}
+
 static void jm_copy_work(struct work_struct *work)
 {
 	struct jm_copy *c = container_of(work, struct jm_copy, work);
 	struct jobmirror *jm = c->jm;
 	int op = c->state == JM_COPY_READ ? DM_JOBMIRROR_OP_READ : DM_JOBMIRROR_OP_WRITE;
+	struct bio_list failed = BIO_EMPTY_LIST;
 	blk_status_t status = c->status;
+	struct bio *bio;
 
 	bio_uninit(&c->bio);
 	if (!status && c->state == JM_COPY_READ) {
@@ -225,12 +254,25 @@ static void jm_copy_work(struct work_struct *work)
 	spin_lock_irq(&jm->lock);
 	if (status) {
 		jm_copy_failed(jm, c, op, blk_status_to_errno(status));
+		/*
+		 * Writes that waited for a stream region to be hydrated fail
+		 * with the copy's error (sent again, they would only start
+		 * another copy of the same source).  Those behind a background
+		 * copy are routed again and start their own.
+		 */
+		if (c->urgent) {
+			failed = c->deferred;
+			bio_list_init(&c->deferred);
+		}
 	} else {
 		c->sector += c->chunk;
 		jm->copied += c->chunk;
-		if (c->sector < c->end && jm_live(jm->state) && !jm->suspended &&
-		    !jm->pause_requested &&
-		    !(jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING)) {
+		if (jm_stream(jm)) {
+			/* Populated: a commit must now record it. */
+			jm->meta_gen++;
+			queue_delayed_work(jm->wq, &jm->commit_dwork, JM_COMMIT_PERIOD);
+		}
+		if (c->sector < c->end && (c->urgent || jm_copy_may_go_on(jm))) {
 			spin_unlock_irq(&jm->lock);
 			jm_copy_read_chunk(c);
 			return;
@@ -243,6 +285,10 @@ static void jm_copy_work(struct work_struct *work)
 	}
 	jm_copy_release(jm, c);
 	spin_unlock_irq(&jm->lock);
+	while ((bio = bio_list_pop(&failed))) {
+		bio->bi_status = status;
+		bio_endio(bio);
+	}
 	jm_job_kick(jm);
 }
 
@@ -276,21 +322,25 @@ static unsigned long jm_next_dirty(struct jobmirror *jm, bool *wrapped)
 		}
 		if (*wrapped && r >= jm->cursor)
 			return jm->nr_regions;
-		/* Re-dirtied while being copied: it waits for the next pass. */
-		if (!jm_copy_covering(jm, r, r))
+		/*
+		 * Re-dirtied while being copied: it waits for the next pass.  A
+		 * stream region being written whole is populated by the write.
+		 */
+		if (!jm_copy_covering(jm, r, r) && !(jm_stream(jm) && jm_has_writers(jm, r, r)))
 			return r;
 		r++;
 	}
 }
 
 /*
- * Claim a run of dirty regions starting at @r for slot @c; caller holds
- * jm->lock.  Returns true if the copy can start reading now, false if it
- * waits for user writes to its first region to finish.
+ * Claim a run of at most @max_run dirty regions starting at @r for slot
+ * @c; caller holds jm->lock.  Returns true if the copy can start reading
+ * now, false if it waits for user writes to its first region to finish.
  */
-static bool jm_claim_run(struct jobmirror *jm, struct jm_copy *c, unsigned long r)
+static bool jm_claim_run(struct jobmirror *jm, struct jm_copy *c, unsigned long r,
+			 unsigned long max_run)
 {
-	unsigned long n = 1, max_run = max(1U, JM_COPY_MAX_SECTORS >> jm->region_shift);
+	unsigned long n = 1;
 
 	while (n < max_run && r + n < jm->nr_regions && test_bit(r + n, jm->dirty) &&
 	       !jm_copy_covering(jm, r + n, r + n) && !jm_has_writers(jm, r + n, r + n))
@@ -301,6 +351,7 @@ static bool jm_claim_run(struct jobmirror *jm, struct jm_copy *c, unsigned long 
 	c->sector = jm_region_start(jm, r);
 	c->end = jm_region_start(jm, r + n - 1) + jm_region_sectors(jm, r + n - 1);
 	bio_list_init(&c->deferred);
+	c->urgent = false;
 	jm->copies_active++;
 	jm->cursor = r + n;
 	if (jm_has_writers(jm, r, r)) {
@@ -309,6 +360,37 @@ static bool jm_claim_run(struct jobmirror *jm, struct jm_copy *c, unsigned long 
 	}
 	c->state = JM_COPY_READ;
 	return true;
+}
+
+/*
+ * Claim a free slot for an urgent copy of stream region @r, which has no
+ * writer and no copy; caller holds jm->lock.  NULL if all slots are busy.
+ */
+static struct jm_copy *jm_claim_urgent(struct jobmirror *jm, unsigned long r)
+{
+	unsigned long cursor = jm->cursor;
+	struct jm_copy *c = jm_free_slot(jm);
+
+	if (!c)
+		return NULL;
+	/* Only the write's region: it waits, and only its own source counts. */
+	jm_claim_run(jm, c, r, 1);
+	c->urgent = true;
+	/* The background copy goes on where it was. */
+	jm->cursor = cursor;
+	return c;
+}
+
+/*
+ * Regions per background copy: up to 1 MiB.  Once a stream copy failed,
+ * one region at a time, so that a bad spot costs only its own regions
+ * (the ignore policy skips exactly those).
+ */
+static unsigned long jm_max_run(struct jobmirror *jm)
+{
+	if (jm_stream(jm) && jm->src_errors + jm->dst_errors)
+		return 1;
+	return max(1U, JM_COPY_MAX_SECTORS >> jm->region_shift);
 }
 
 /* Start what copies we may; returns a bitmap of slots to submit. */
@@ -328,6 +410,13 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 			break;
 		if (wrapped) {
 			/* A whole pass that copied nothing: only errors are left. */
+			if (!jm->pass_progress && jm->src_errors + jm->dst_errors &&
+			    jm_stream(jm)) {
+				/* A stream skips them: the job is over. */
+				jm_job_fail(jm, jm->last_error_op, jm->last_errno);
+				jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
+				break;
+			}
 			if (!jm->pass_progress && jm->src_errors + jm->dst_errors) {
 				mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
 				jm->cursor = 0;
@@ -342,7 +431,7 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 					 max(1UL, nsecs_to_jiffies(wait)));
 			break;
 		}
-		if (jm_claim_run(jm, c, r))
+		if (jm_claim_run(jm, c, r, jm_max_run(jm)))
 			start |= BIT(c - jm->copies);
 		jm_rl_charge(jm, (u64)(c->end - c->sector) << SECTOR_SHIFT);
 	}
@@ -425,15 +514,22 @@ static void jm_flush_dest(struct jobmirror *jm)
 
 /* --- the state machine --- */
 
+/* What the worker does after a look at the job, outside the lock. */
+enum jm_step_action {
+	JM_STEP_NONE,
+	JM_STEP_FLUSH,		/* flush the dest (mirror) */
+	JM_STEP_COMMIT_DONE,	/* commit a finished stream job */
+};
+
 /*
  * Finish a pending cancel or complete; caller holds jm->lock, all regions
  * are clean and no copy is in flight.  New writes are held while those in
  * flight drain and the dest is flushed, so that at the switch the dest
  * holds exactly what the device held: then writes go to the dest
- * (complete) or the source alone (cancel), held ones first.  Returns true
- * to issue a dest flush.
+ * (complete) or the source alone (cancel), held ones first.  Returns
+ * JM_STEP_FLUSH to flush the dest first.
  */
-static bool jm_step_ready(struct jobmirror *jm)
+static enum jm_step_action jm_step_ready(struct jobmirror *jm)
 {
 	bool complete = jm->complete_requested;
 
@@ -444,22 +540,22 @@ static bool jm_step_ready(struct jobmirror *jm)
 	}
 	if (jm->sync_writes) {
 		jm->want_drain = true;
-		return false;
+		return JM_STEP_NONE;
 	}
 	if (!jm->flushed)
-		return true;
+		return JM_STEP_FLUSH;
 	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
 	jm_release_hold(jm, complete ? JM_ROUTE_DEST : JM_ROUTE_SOURCE);
 	jm_event(jm, complete ? DM_JOBMIRROR_EVENT_JOB_COMPLETED :
 				DM_JOBMIRROR_EVENT_JOB_CANCELLED);
-	return false;
+	return JM_STEP_NONE;
 }
 
 /*
  * One look at the job; caller holds jm->lock.  Returns the copy slots to
- * start in *start and whether to issue a dest flush.
+ * start in *start and what to do next.
  */
-static bool jm_step(struct jobmirror *jm, unsigned long *start)
+static enum jm_step_action jm_step(struct jobmirror *jm, unsigned long *start)
 {
 	lockdep_assert_held(&jm->lock);
 	*start = 0;
@@ -468,15 +564,15 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 	if (!jm_live(jm->state)) {
 		/* The job is over: copies waiting for writes never start. */
 		jm_drop_waiting_copies(jm);
-		return false;
+		return JM_STEP_NONE;
 	}
 	*start = jm_wake_waiting_copies(jm);
 	if (jm->suspended)
-		return false;
+		return JM_STEP_NONE;
 
 	if (jm->pause_requested) {
 		if (jm->copies_active || jm->flushing)
-			return false;
+			return JM_STEP_NONE;
 		jm->pause_requested = false;
 		jm->state = jm->state == DM_JOBMIRROR_STATE_READY ?
 			    DM_JOBMIRROR_STATE_STANDBY : DM_JOBMIRROR_STATE_PAUSED;
@@ -484,19 +580,21 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 		if (jm->route == JM_ROUTE_HOLD)
 			jm_release_hold(jm, JM_ROUTE_SYNC);
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_PAUSED);
-		return false;
+		return JM_STEP_NONE;
 	}
 	if (jm->state == DM_JOBMIRROR_STATE_PAUSED || jm->state == DM_JOBMIRROR_STATE_STANDBY)
-		return false;
+		return JM_STEP_NONE;
 
 	if (jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING) {
 		/* Before ready the copy just stops; the source keeps serving. */
 		if (jm->copies_active || jm->flushing)
-			return false;
-		jm->route = JM_ROUTE_SOURCE;
+			return JM_STEP_NONE;
+		/* A stream device goes on as it is, populating on writes. */
+		if (!jm_stream(jm))
+			jm->route = JM_ROUTE_SOURCE;
 		jm->state = DM_JOBMIRROR_STATE_CANCELLED;
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_CANCELLED);
-		return false;
+		return JM_STEP_NONE;
 	}
 
 	/* Regions dirtied while draining for complete/cancel: copy them first. */
@@ -504,33 +602,63 @@ static bool jm_step(struct jobmirror *jm, unsigned long *start)
 		jm_release_hold(jm, JM_ROUTE_SYNC);
 	*start |= jm_launch_copies(jm);
 	if (jm->nr_dirty || jm->copies_active || jm->flushing)
-		return false;
+		return JM_STEP_NONE;
+	/* A stream is done when every region is populated. */
+	if (jm_stream(jm))
+		return jm->state == DM_JOBMIRROR_STATE_RUNNING ? JM_STEP_COMMIT_DONE :
+								 JM_STEP_NONE;
 
 	/* Converged: from now on writes go to both devices. */
 	if (jm->route == JM_ROUTE_BACKGROUND)
 		jm->route = JM_ROUTE_SYNC;
 	if (jm->bg_writes) {
 		jm->want_drain = true;
-		return false;
+		return JM_STEP_NONE;
 	}
 	if (jm->state == DM_JOBMIRROR_STATE_RUNNING) {
 		if (!jm->flushed)
-			return true;
+			return JM_STEP_FLUSH;
 		jm->state = DM_JOBMIRROR_STATE_READY;
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_READY);
 	}
 	if (jm->cancel_requested || jm->complete_requested)
 		return jm_step_ready(jm);
-	return false;
+	return JM_STEP_NONE;
+}
+
+/*
+ * Every region of a stream job is populated: commit that, then the job is
+ * completed and all I/O goes to the dest.
+ */
+static void jm_stream_done(struct jobmirror *jm)
+{
+	int r;
+
+	spin_lock_irq(&jm->lock);
+	jm->meta_completed = true;
+	spin_unlock_irq(&jm->lock);
+	r = jm_meta_commit(jm, true);
+
+	spin_lock_irq(&jm->lock);
+	if (r) {
+		jm->meta_completed = false;
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
+		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
+	} else if (jm->state == DM_JOBMIRROR_STATE_RUNNING) {
+		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
+		jm->route = JM_ROUTE_DEST;
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_COMPLETED);
+	}
+	spin_unlock_irq(&jm->lock);
 }
 
 static void jm_worker(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, work);
+	enum jm_step_action action;
+	unsigned long start, more;
 	struct bio_list retry;
-	unsigned long start;
 	unsigned int i;
-	bool flush;
 
 	jm_uio_release(jm);
 	spin_lock_irq(&jm->lock);
@@ -541,17 +669,25 @@ static void jm_worker(struct work_struct *work)
 		jm_dispatch_write(jm, bio_list_pop(&retry));
 
 	spin_lock_irq(&jm->lock);
-	flush = jm_step(jm, &start);
-	if (flush) {
+	/* Writes waiting to populate their region go first, whatever the state. */
+	start = jm_stream(jm) ? jm_stream_hydrate(jm, jm_claim_urgent) : 0;
+	action = jm_step(jm, &more);
+	start |= more;
+	if (action == JM_STEP_FLUSH) {
 		jm->flushing = true;
 		jm->flush_clean = true;
 	}
 	spin_unlock_irq(&jm->lock);
 
+	/* Hydrated regions free writes to dispatch: look again. */
+	if (!bio_list_empty(&jm->retry))
+		jm_job_kick(jm);
 	for_each_set_bit(i, &start, jm->max_copies)
 		jm_copy_read_chunk(&jm->copies[i]);
-	if (flush)
+	if (action == JM_STEP_FLUSH)
 		jm_flush_dest(jm);
+	else if (action == JM_STEP_COMMIT_DONE)
+		jm_stream_done(jm);
 }
 
 static void jm_delayed_worker(struct work_struct *work)
@@ -678,10 +814,22 @@ void jm_job_presuspend(struct jobmirror *jm)
  */
 void jm_job_postsuspend(struct jobmirror *jm)
 {
+	char name[DM_NAME_LEN];
+	int r;
+
 	wait_event(jm->drain_wait, !READ_ONCE(jm->copies_active) && !READ_ONCE(jm->flushing));
 	jm_uio_postsuspend(jm);
 	cancel_delayed_work_sync(&jm->delayed);
 	flush_workqueue(jm->wq);
+	if (jm_stream(jm)) {
+		/* The last commit: a table that replaces this one loads it. */
+		cancel_delayed_work_sync(&jm->commit_dwork);
+		r = jm_meta_commit(jm, false);
+		if (r) {
+			jm_log_name(jm, name);
+			DMERR("%s: cannot commit the metadata on suspend: error %d", name, r);
+		}
+	}
 	flush_work(&jm->event_work);
 }
 
@@ -731,6 +879,8 @@ int jm_job_init(struct jobmirror *jm)
 		goto fail;
 	INIT_WORK(&jm->work, jm_worker);
 	INIT_WORK(&jm->flush_work, jm_flush_done);
+	INIT_WORK(&jm->commit_work, jm_stream_commit_work);
+	INIT_DELAYED_WORK(&jm->commit_dwork, jm_stream_commit_timer);
 	INIT_WORK(&jm->event_work, jm_events_work);
 	INIT_DELAYED_WORK(&jm->delayed, jm_delayed_worker);
 	init_waitqueue_head(&jm->drain_wait);
@@ -755,6 +905,7 @@ void jm_job_exit(struct jobmirror *jm)
 	if (jm->wq) {
 		cancel_delayed_work_sync(&jm->delayed);
 		cancel_delayed_work_sync(&jm->hang_work);
+		cancel_delayed_work_sync(&jm->commit_dwork);
 		destroy_workqueue(jm->wq);
 		jm->wq = NULL;
 		cancel_work_sync(&jm->event_work);

@@ -37,13 +37,17 @@ static void jm_put_devices(struct jobmirror *jm)
 	jm->source = NULL;
 }
 
-static int jm_get_device(struct jobmirror *jm, char *what,
-			 const char *path, struct dm_dev **dev)
+/* Open a device with the table's mode, or read-only. */
+static int jm_get_device(struct jobmirror *jm, char *what, const char *path,
+			 bool read_only, struct dm_dev **dev)
 {
 	struct dm_target *ti = jm->ti;
 	int r;
 
-	r = dm_get_device(ti, path, dm_table_get_mode(ti->table), dev);
+	if (read_only)
+		r = dm_get_device(ti, path, dm_table_get_mode(ti->table) & ~JM_OPEN_WRITE, dev);
+	else
+		r = dm_get_device(ti, path, dm_table_get_mode(ti->table), dev);
 	if (r) {
 		ti->error = what;
 		return r;
@@ -62,17 +66,19 @@ static int jm_open_devices(struct jobmirror *jm)
 	struct dm_target *ti = jm->ti;
 	int r;
 
+	/* A stream's source is its read-only backing device. */
 	r = jm_get_device(jm, "cannot open the source device", jm->cfg.source_path,
+			  jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM,
 			  &jm->source);
 	if (r)
 		return r;
-	r = jm_get_device(jm, "cannot open the dest device", jm->cfg.dest_path,
+	r = jm_get_device(jm, "cannot open the dest device", jm->cfg.dest_path, false,
 			  &jm->dest);
 	if (r)
 		return r;
 	if (jm->cfg.meta_path) {
 		r = jm_get_device(jm, "cannot open the metadata device",
-				  jm->cfg.meta_path, &jm->meta);
+				  jm->cfg.meta_path, false, &jm->meta);
 		if (r)
 			return r;
 	}
@@ -122,12 +128,6 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad_devices;
 
-	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
-		ti->error = "stream mode is not available in this version";
-		r = -EOPNOTSUPP;
-		goto bad_devices;
-	}
-
 	jm->region_shift = ilog2(jm->cfg.region_sectors);
 	nr_regions = DIV_ROUND_UP_SECTOR_T(ti->len, jm->cfg.region_sectors);
 	if (nr_regions > JM_MAX_REGIONS) {
@@ -154,26 +154,52 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the copy buffers";
 		goto bad_regions;
 	}
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
+		r = jm_meta_open(jm);
+		if (r)
+			goto bad_job;
+	}
 
 	spin_lock_init(&jm->lock);
 	bio_list_init(&jm->retry);
 	bio_list_init(&jm->hold);
 	jm->state = jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED : DM_JOBMIRROR_STATE_RUNNING;
-	jm->route = jm->cfg.copy_mode == DM_JOBMIRROR_COPY_WRITE_BLOCKING ?
-		    JM_ROUTE_SYNC : JM_ROUTE_BACKGROUND;
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)
+		jm->route = JM_ROUTE_STREAM;
+	else if (jm->cfg.copy_mode == DM_JOBMIRROR_COPY_WRITE_BLOCKING)
+		jm->route = JM_ROUTE_SYNC;
+	else
+		jm->route = JM_ROUTE_BACKGROUND;
 	jm->iostatus = DM_JOBMIRROR_IOSTATUS_OK;
 	jm->speed = jm->cfg.speed;
 	/* The job starts on the first resume. */
 	jm->suspended = true;
 
 	ti->per_io_data_size = sizeof(struct jm_bio);
-	/* One empty flush for each device: see jm_map_bio(). */
-	ti->num_flush_bios = 2;
-	ti->num_discard_bios = 1;
-	ti->num_write_zeroes_bios = 1;
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
+		/*
+		 * No write-zeroes: dm does not split it at max_io_len, and the
+		 * stream path needs one region per bio.  The block layer then
+		 * writes zero pages, which are split like any write.
+		 */
+		/* The source is never written: the dest alone needs flushing. */
+		ti->num_flush_bios = 1;
+		/*
+		 * Flushes commit the metadata: they must reach the target even
+		 * when no device underneath has a volatile write cache.
+		 */
+		ti->flush_supported = true;
+	} else {
+		/* One empty flush for each device: see jm_route_bio(). */
+		ti->num_flush_bios = 2;
+		ti->num_discard_bios = 1;
+		ti->num_write_zeroes_bios = 1;
+	}
 	ti->private = jm;
 	return 0;
 
+bad_job:
+	jm_job_exit(jm);
 bad_regions:
 	jm_regions_exit(jm);
 bad_devices:
@@ -190,6 +216,7 @@ static void jm_dtr(struct dm_target *ti)
 
 	jm_job_exit(jm);
 	bio_uninit(&jm->flush_bio);
+	jm_meta_exit(jm);
 	jm_regions_exit(jm);
 	jm_put_devices(jm);
 	jm_free_config(&jm->cfg);
@@ -209,6 +236,27 @@ static int jm_endio(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 static void jm_presuspend(struct dm_target *ti)
 {
 	jm_job_presuspend(ti->private);
+}
+
+/* A stream loads its metadata on the first resume: see jm_meta_load(). */
+static int jm_preresume(struct dm_target *ti)
+{
+	struct jobmirror *jm = ti->private;
+	int r;
+
+	if (jm->cfg.mode != DM_JOBMIRROR_MODE_STREAM || jm->meta_loaded)
+		return 0;
+	r = jm_meta_load(jm);
+	if (r)
+		return r;
+	jm->meta_loaded = true;
+	spin_lock_irq(&jm->lock);
+	if (jm->meta_completed) {
+		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
+		jm->route = JM_ROUTE_DEST;
+	}
+	spin_unlock_irq(&jm->lock);
+	return 0;
 }
 
 static void jm_postsuspend(struct dm_target *ti)
@@ -352,6 +400,7 @@ static struct target_type jm_target = {
 	.presuspend = jm_presuspend,
 	.presuspend_undo = jm_presuspend_undo,
 	.postsuspend = jm_postsuspend,
+	.preresume = jm_preresume,
 	.resume = jm_resume,
 	.status = jm_status,
 	.message = jm_message,

@@ -8,6 +8,8 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-ioctl.h>
 #include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -15,6 +17,13 @@
 #include <uapi/linux/dm-jobmirror.h>
 
 #define DM_MSG_PREFIX "jobmirror"
+
+/* The write bit of a table's open mode: fmode_t before 6.5, blk_mode_t after. */
+#ifdef BLK_OPEN_WRITE
+#define JM_OPEN_WRITE	BLK_OPEN_WRITE
+#else
+#define JM_OPEN_WRITE	FMODE_WRITE
+#endif
 
 /**
  * struct jm_config - everything the table line says, validated.
@@ -67,6 +76,7 @@ enum jm_route {
 	JM_ROUTE_HOLD,		/* new writes wait: complete/cancel drains the rest */
 	JM_ROUTE_SOURCE,	/* the job is over: all I/O to source only */
 	JM_ROUTE_DEST,		/* pivoted: all I/O to dest only */
+	JM_ROUTE_STREAM,	/* stream: by region, see dm-jobmirror-stream.c */
 };
 
 /* What a copy slot is doing. */
@@ -88,6 +98,8 @@ struct jobmirror;
  * @sector: next sector to copy.
  * @end: sector after the run.
  * @chunk: sectors of the chunk in flight.
+ * @urgent: a stream copy that user writes wait for: it runs to its end in
+ *	any job state and is not rate limited.
  * @deferred: user writes to the run, held until the copy ends.
  * @work: runs the next step in process context.
  * @status: the status of the last bio.
@@ -103,6 +115,7 @@ struct jm_copy {
 	sector_t sector;
 	sector_t end;
 	sector_t chunk;
+	bool urgent;
 	struct bio_list deferred;
 	struct work_struct work;
 	blk_status_t status;
@@ -132,6 +145,8 @@ enum jm_finish {
  * @src_status: status of the source half.
  * @dst_status: status of the dest half.
  * @finish: how end_io completes the bio when it was held (enum jm_finish).
+ * @committed: stream: a flush or FUA write that waited for a metadata
+ *	commit, which covers it.
  * @hang_retry: the bio failed and is being sent again (hang or continue).
  * @hang_status: its last error while hung.
  * @iter: the bio's iterator when mapped (target-relative sector), to
@@ -149,6 +164,7 @@ struct jm_bio {
 	enum jm_route route;
 	bool tracked;
 	bool both;
+	bool committed;
 	u8 finish;
 	bool hang_retry;
 	blk_status_t hang_status;
@@ -207,6 +223,18 @@ struct jobmirror {
 	struct work_struct event_work;
 	struct work_struct flush_work;
 
+	/* Stream metadata, see dm-jobmirror-meta.c; meta_lock serialises I/O. */
+	struct mutex meta_lock;
+	void *meta_buf;
+	unsigned long *meta_snap;
+	unsigned int meta_blocks;
+	unsigned int meta_area;
+	u64 meta_seq;
+	bool meta_loaded;
+	bool meta_failed;	/* the last commit failed */
+	struct work_struct commit_work;
+	struct delayed_work commit_dwork;
+
 	spinlock_t lock;	/* protects all that follows */
 	enum dm_jobmirror_state state;
 	enum jm_route route;
@@ -225,6 +253,12 @@ struct jobmirror {
 	unsigned long bg_writes;
 	struct bio_list retry;
 	struct bio_list hold;
+	/* Stream: writes waiting for an urgent copy, flushes for a commit. */
+	struct bio_list hydrate;
+	struct bio_list commit_bios;
+	u64 meta_gen;		/* bumped when a region gets populated */
+	u64 meta_committed;	/* meta_gen of the last commit */
+	bool meta_completed;	/* the job is (being) committed as completed */
 
 	bool want_drain;
 	bool suspended;
@@ -246,6 +280,8 @@ struct jobmirror {
 	u64 event_seq;
 	int job_error_op;
 	int job_errno;
+	int last_error_op;
+	int last_errno;
 
 	/* User I/O, see dm-jobmirror-uio.c. */
 	enum dm_jobmirror_io io_state;
@@ -317,6 +353,20 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio);
 int jm_route_bio(struct jobmirror *jm, struct bio *bio);
 int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
 void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
+
+/* dm-jobmirror-stream.c */
+int jm_stream_route(struct jobmirror *jm, struct bio *bio);
+void jm_stream_untrack(struct jobmirror *jm, struct jm_bio *jb, blk_status_t error);
+unsigned long jm_stream_hydrate(struct jobmirror *jm,
+				struct jm_copy *(*claim)(struct jobmirror *jm, unsigned long r));
+void jm_stream_commit_work(struct work_struct *work);
+void jm_stream_commit_timer(struct work_struct *work);
+
+/* dm-jobmirror-meta.c */
+int jm_meta_open(struct jobmirror *jm);
+int jm_meta_load(struct jobmirror *jm);
+int jm_meta_commit(struct jobmirror *jm, bool force);
+void jm_meta_exit(struct jobmirror *jm);
 
 /* dm-jobmirror-uio.c */
 enum { JM_HOLD_NO, JM_HOLD_HELD, JM_HOLD_REQUEUE };

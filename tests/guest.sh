@@ -25,7 +25,9 @@ wanted() {
 
 setup_log=$res/setup.log
 {
-	modprobe dm_mod && modprobe brd rd_nr=8 rd_size=262144 && insmod "$JM_MODULE"
+	# libcrc32c: the module needs it and insmod does not load it.
+	modprobe dm_mod && modprobe libcrc32c && modprobe brd rd_nr=8 rd_size=262144 &&
+		insmod "$JM_MODULE"
 } >"$setup_log" 2>&1 || { echo "guest: setup failed:"; cat "$setup_log"; exit 1; }
 
 run_suite() {

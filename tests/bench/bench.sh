@@ -15,6 +15,7 @@ out=/results/bench.txt
 rounds=5
 
 modprobe dm_mod
+modprobe libcrc32c
 modprobe dm_mirror
 modprobe brd rd_nr=2 rd_size=$((MB * 1024))
 insmod "$build/$(uname -r)/kernel/dm-jobmirror.ko"

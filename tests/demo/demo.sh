@@ -12,6 +12,7 @@ step() { printf '\n=== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 modprobe dm_mod
+modprobe libcrc32c
 modprobe brd rd_nr=2 rd_size=524288
 insmod "$build/$(uname -r)/kernel/dm-jobmirror.ko"
 old=/dev/ram0 new=/dev/ram1

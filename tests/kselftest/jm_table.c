@@ -132,8 +132,6 @@ BAD(copy_mode_unknown, "mirror /dev/ram0 /dev/ram1 - 128 2 copy_mode sync",
     "jobmirror: copy_mode 'sync' is not background or write_blocking");
 BAD(start_paused_with_value, "mirror /dev/ram0 /dev/ram1 - 128 2 start_paused yes",
     "jobmirror: unknown optional argument 'yes'");
-BAD(stream_not_yet, "stream /dev/ram0 /dev/ram1 /dev/ram2 128",
-    "jobmirror: stream mode is not available in this version");
 FIXTURE_VARIANT_ADD(bad_line, longer_than_devices) {
 	.params = "mirror /dev/ram0 /dev/ram1 - 128",
 	.reason = "jobmirror: the source device is smaller than the target",

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-jobmirror: the metadata device of a stream job.
+ *
+ * The device holds two areas, each a header block and a copy of the
+ * region bitmap (bit set: the region is not in the dest yet).  A commit
+ * writes the area the newest header does not describe: first the dest is
+ * flushed, so that every region the bitmap calls populated really is in
+ * the dest, then the bitmap blocks, then the header with a flush before
+ * it and FUA.  A crash at any point leaves the older area intact, and its
+ * header is the newest valid one.  Layout, in 4 KiB blocks:
+ *
+ *   0: header of area 0        1: header of area 1
+ *   2 .. 2+N-1: bitmap of area 0
+ *   2+N .. 2+2N-1: bitmap of area 1
+ *
+ * where N is the bitmap's size in blocks.  Every field is little endian.
+ * A device whose first block is all zero is formatted on table load.
+ */
+#include <linux/bio.h>
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/crc32c.h>
+#include <linux/highmem.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "dm-jobmirror.h"
+
+#define JM_META_MAGIC		0x444d4d4aU	/* "JMMD" */
+#define JM_META_VERSION		1
+#define JM_META_BLOCK		4096
+#define JM_META_BLOCK_SECTORS	(JM_META_BLOCK >> SECTOR_SHIFT)
+#define JM_META_BITS_PER_BLOCK	(JM_META_BLOCK * 8)
+#define JM_META_CRC_SEED	0xffffffffU
+
+/* The job finished: every region is in the dest. */
+#define JM_META_F_COMPLETED	BIT(0)
+
+/*
+ * struct jm_meta_header - block 0 or 1 of the metadata device.
+ * @magic: JM_META_MAGIC.
+ * @crc: crc32c of the whole block with this field zero.
+ * @version: JM_META_VERSION.
+ * @flags: JM_META_F_*.
+ * @seq: commit number; the valid header with the highest one wins.
+ * @area: which area this header starts (0 or 1).
+ * @mode: enum dm_jobmirror_mode.
+ * @target_sectors: length of the target.
+ * @region_sectors: region size.
+ * @nr_regions: regions, i.e. bits in the bitmap.
+ * @nr_dirty: bits set.
+ * @bitmap_blocks: N, the bitmap's blocks in each area.
+ * @bitmap_crc: crc32c of the area's N bitmap blocks.
+ * @state: enum dm_jobmirror_state at the commit (for the record).
+ */
+struct jm_meta_header {
+	__le32 magic;
+	__le32 crc;
+	__le32 version;
+	__le32 flags;
+	__le64 seq;
+	__le32 area;
+	__le32 mode;
+	__le64 target_sectors;
+	__le64 region_sectors;
+	__le64 nr_regions;
+	__le64 nr_dirty;
+	__le32 bitmap_blocks;
+	__le32 bitmap_crc;
+	__le32 state;
+	__le32 reserved;
+} __packed;
+
+static sector_t jm_meta_header_sector(unsigned int area)
+{
+	return (sector_t)area * JM_META_BLOCK_SECTORS;
+}
+
+static sector_t jm_meta_bitmap_sector(struct jobmirror *jm, unsigned int area)
+{
+	return (2 + (sector_t)area * jm->meta_blocks) * JM_META_BLOCK_SECTORS;
+}
+
+/* Read or write @len bytes of @buf (vmalloc'ed) at @sector, synchronously. */
+static int jm_meta_io(struct jobmirror *jm, blk_opf_t opf, sector_t sector,
+		      void *buf, size_t len)
+{
+	struct block_device *bdev = jm->meta->bdev;
+	size_t done = 0, chunk;
+	struct bio *bio;
+	unsigned int i;
+	int r = 0;
+
+	if (op_is_write(opf))
+		flush_kernel_vmap_range(buf, len);
+	while (done < len && !r) {
+		bio = bio_alloc(bdev, bio_max_segs(DIV_ROUND_UP(len - done, PAGE_SIZE) + 1),
+				opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = sector + (done >> SECTOR_SHIFT);
+		for (i = 0; i < bio->bi_max_vecs && done < len; i++, done += chunk) {
+			chunk = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(buf + done));
+			__bio_add_page(bio, vmalloc_to_page(buf + done), chunk,
+				       offset_in_page(buf + done));
+		}
+		r = submit_bio_wait(bio);
+		bio_put(bio);
+		/* The flush is needed before the first bio only; FUA stays. */
+		opf &= ~REQ_PREFLUSH;
+	}
+	if (!op_is_write(opf))
+		invalidate_kernel_vmap_range(buf, len);
+	return r;
+}
+
+static u32 jm_meta_header_crc(struct jm_meta_header *h)
+{
+	__le32 saved = h->crc;
+	u32 crc;
+
+	h->crc = 0;
+	crc = crc32c(JM_META_CRC_SEED, h, JM_META_BLOCK);
+	h->crc = saved;
+	return crc;
+}
+
+/* Whether block @h is a header with a good checksum (any version). */
+static bool jm_meta_header_ok(struct jm_meta_header *h)
+{
+	return le32_to_cpu(h->magic) == JM_META_MAGIC &&
+	       le32_to_cpu(h->crc) == jm_meta_header_crc(h);
+}
+
+/*
+ * Read both headers into jm->meta_buf (blocks 0 and 1) and pick the newest
+ * valid one.  Returns its area, -ENODATA if the first block is all zero,
+ * or an error with ti->error set.
+ */
+static int jm_meta_pick(struct jobmirror *jm)
+{
+	struct jm_meta_header *h[2] = { jm->meta_buf, jm->meta_buf + JM_META_BLOCK };
+	struct dm_target *ti = jm->ti;
+	int area = -1, r;
+	unsigned int i;
+
+	r = jm_meta_io(jm, REQ_OP_READ, 0, jm->meta_buf, 2 * JM_META_BLOCK);
+	if (r) {
+		ti->error = "cannot read the metadata device";
+		return r;
+	}
+	if (!memchr_inv(jm->meta_buf, 0, JM_META_BLOCK))
+		return -ENODATA;
+	for (i = 0; i < 2; i++) {
+		if (!jm_meta_header_ok(h[i]) || le32_to_cpu(h[i]->area) != i)
+			continue;
+		if (area < 0 || le64_to_cpu(h[i]->seq) > le64_to_cpu(h[area]->seq))
+			area = i;
+	}
+	if (area < 0) {
+		ti->error = "the metadata device has no valid header (bad magic or checksum)";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(h[area]->version) != JM_META_VERSION) {
+		ti->error = "the metadata device has an unknown format version";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(h[area]->mode) != jm->cfg.mode ||
+	    le64_to_cpu(h[area]->target_sectors) != ti->len ||
+	    le64_to_cpu(h[area]->region_sectors) != jm->cfg.region_sectors ||
+	    le64_to_cpu(h[area]->nr_regions) != jm->nr_regions ||
+	    le32_to_cpu(h[area]->bitmap_blocks) != jm->meta_blocks) {
+		ti->error =
+			"the metadata device holds a job of another mode, length or region size";
+		return -EINVAL;
+	}
+	return area;
+}
+
+/* Fill jm->meta_buf's bitmap part from @bits; returns the bitmap's crc. */
+static u32 jm_meta_pack(struct jobmirror *jm, const unsigned long *bits)
+{
+	size_t bytes = (size_t)jm->meta_blocks * JM_META_BLOCK;
+	__le32 *words = jm->meta_buf + JM_META_BLOCK;
+	size_t i, n = BITS_TO_U32(jm->nr_regions);
+
+	memset(words, 0, bytes);
+	bitmap_to_arr32((u32 *)words, bits, jm->nr_regions);
+	for (i = 0; i < n; i++)
+		words[i] = cpu_to_le32((__force u32)words[i]);
+	return crc32c(JM_META_CRC_SEED, words, bytes);
+}
+
+/*
+ * Write @bits as area @area, with @seq and @flags: bitmap first, then the
+ * header, flushed and FUA.
+ */
+static int jm_meta_write_area(struct jobmirror *jm, unsigned int area, u64 seq,
+			      u32 flags, const unsigned long *bits, unsigned long nr_dirty,
+			      enum dm_jobmirror_state state)
+{
+	struct jm_meta_header *h = jm->meta_buf;
+	u32 crc = jm_meta_pack(jm, bits);
+	int r;
+
+	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_bitmap_sector(jm, area),
+		       jm->meta_buf + JM_META_BLOCK, (size_t)jm->meta_blocks * JM_META_BLOCK);
+	if (r)
+		return r;
+	memset(h, 0, JM_META_BLOCK);
+	h->magic = cpu_to_le32(JM_META_MAGIC);
+	h->version = cpu_to_le32(JM_META_VERSION);
+	h->flags = cpu_to_le32(flags);
+	h->seq = cpu_to_le64(seq);
+	h->area = cpu_to_le32(area);
+	h->mode = cpu_to_le32(jm->cfg.mode);
+	h->target_sectors = cpu_to_le64(jm->ti->len);
+	h->region_sectors = cpu_to_le64(jm->cfg.region_sectors);
+	h->nr_regions = cpu_to_le64(jm->nr_regions);
+	h->nr_dirty = cpu_to_le64(nr_dirty);
+	h->bitmap_blocks = cpu_to_le32(jm->meta_blocks);
+	h->bitmap_crc = cpu_to_le32(crc);
+	h->state = cpu_to_le32(state);
+	h->crc = cpu_to_le32(jm_meta_header_crc(h));
+	return jm_meta_io(jm, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+			  jm_meta_header_sector(area), h, JM_META_BLOCK);
+}
+
+/*
+ * Make the header of @area invalid without making it all zero (that would
+ * mean "format me"): after a failed commit its header may be valid
+ * although its bitmap is not what the next commit is about to write.
+ */
+static int jm_meta_invalidate(struct jobmirror *jm, unsigned int area)
+{
+	struct jm_meta_header *h = jm->meta_buf;
+
+	memset(h, 0, JM_META_BLOCK);
+	h->magic = cpu_to_le32(JM_META_MAGIC);
+	h->crc = cpu_to_le32(~jm_meta_header_crc(h));
+	return jm_meta_io(jm, REQ_OP_WRITE | REQ_FUA, jm_meta_header_sector(area), h,
+			  JM_META_BLOCK);
+}
+
+/* Format: area 0 with every region still to copy, area 1 invalid. */
+static int jm_meta_format(struct jobmirror *jm)
+{
+	int r;
+
+	memset(jm->meta_buf, 0, JM_META_BLOCK);
+	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_header_sector(1), jm->meta_buf,
+		       JM_META_BLOCK);
+	if (!r)
+		r = jm_meta_write_area(jm, 0, 1, 0, jm->dirty, jm->nr_regions,
+				       DM_JOBMIRROR_STATE_RUNNING);
+	if (r) {
+		jm->ti->error = "cannot format the metadata device";
+		return r;
+	}
+	jm->meta_seq = 1;
+	jm->meta_area = 0;
+	return 0;
+}
+
+/**
+ * jm_meta_open() - check or format the metadata device (table load).
+ * @jm: the target, with its devices open and its bitmap allocated.
+ *
+ * A device whose first 4 KiB are zero is formatted; one that holds a job
+ * of the same mode and geometry is accepted (its state is read on resume,
+ * see jm_meta_load()); anything else is refused and left as it is.
+ *
+ * Return: 0, or an error with ti->error set.
+ */
+int jm_meta_open(struct jobmirror *jm)
+{
+	struct dm_target *ti = jm->ti;
+	sector_t need;
+	int r;
+
+	jm->meta_blocks = DIV_ROUND_UP(jm->nr_regions, JM_META_BITS_PER_BLOCK);
+	need = (2 + 2 * (sector_t)jm->meta_blocks) * JM_META_BLOCK_SECTORS;
+	if (bdev_nr_sectors(jm->meta->bdev) < need) {
+		ti->error = "the metadata device is too small for this many regions";
+		return -EINVAL;
+	}
+	if (bdev_logical_block_size(jm->meta->bdev) > JM_META_BLOCK) {
+		ti->error = "the metadata device's block size is above 4 KiB";
+		return -EINVAL;
+	}
+	/* One header block and the bitmap. */
+	jm->meta_buf = vzalloc((1 + (size_t)jm->meta_blocks) * JM_META_BLOCK);
+	if (!jm->meta_buf) {
+		ti->error = "cannot allocate the metadata buffer";
+		return -ENOMEM;
+	}
+	jm->meta_snap = bitmap_zalloc(jm->nr_regions, GFP_KERNEL);
+	if (!jm->meta_snap) {
+		jm_meta_exit(jm);
+		ti->error = "cannot allocate the metadata buffer";
+		return -ENOMEM;
+	}
+	mutex_init(&jm->meta_lock);
+	r = jm_meta_pick(jm);
+	if (r == -ENODATA)
+		r = jm_meta_format(jm);
+	if (r < 0) {
+		jm_meta_exit(jm);
+		return r;
+	}
+	return 0;
+}
+
+/**
+ * jm_meta_load() - read the newest committed state into the bitmap.
+ * @jm: the target, not yet resumed for the first time.
+ *
+ * Done on the first resume, not at table load: when a table replaces a
+ * live one on the same metadata device, the old one commits last in its
+ * postsuspend, which comes after the new table's constructor.
+ *
+ * Return: 0 or an error (logged).
+ */
+int jm_meta_load(struct jobmirror *jm)
+{
+	size_t bytes = (size_t)jm->meta_blocks * JM_META_BLOCK;
+	size_t i, n = BITS_TO_U32(jm->nr_regions);
+	__le32 *words = jm->meta_buf + JM_META_BLOCK;
+	const char *why = NULL;
+	struct jm_meta_header *h;
+	char name[DM_NAME_LEN];
+	u32 flags, crc;
+	int area, r;
+
+	mutex_lock(&jm->meta_lock);
+	area = jm_meta_pick(jm);
+	if (area < 0) {
+		r = -EINVAL;
+		why = area == -ENODATA ? "its first block was erased" : jm->ti->error;
+		goto out;
+	}
+	/* The bitmap goes where header 1 was read: keep what we need. */
+	h = jm->meta_buf + area * JM_META_BLOCK;
+	jm->meta_seq = le64_to_cpu(h->seq);
+	jm->meta_area = area;
+	flags = le32_to_cpu(h->flags);
+	crc = le32_to_cpu(h->bitmap_crc);
+	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), words, bytes);
+	if (r) {
+		why = "cannot read the bitmap";
+		goto out;
+	}
+	if (crc32c(JM_META_CRC_SEED, words, bytes) != crc) {
+		r = -EILSEQ;
+		why = "bitmap checksum mismatch";
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		((u32 *)words)[i] = le32_to_cpu(words[i]);
+	spin_lock_irq(&jm->lock);
+	bitmap_from_arr32(jm->dirty, (u32 *)words, jm->nr_regions);
+	jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
+	jm->copied = min_t(sector_t, jm->ti->len,
+			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
+	jm->meta_completed = flags & JM_META_F_COMPLETED;
+	spin_unlock_irq(&jm->lock);
+out:
+	mutex_unlock(&jm->meta_lock);
+	if (why) {
+		jm_log_name(jm, name);
+		DMERR("%s: metadata device not loaded: %s", name, why);
+	}
+	return r;
+}
+
+/**
+ * jm_meta_commit() - make the regions populated so far durable.
+ * @jm: the target; process context.
+ * @force: commit even if no region was populated since the last commit.
+ *
+ * Flushes the dest, then writes the bitmap (regions being copied count as
+ * not populated) and the job's state to the older area.
+ *
+ * Return: 0 or the errno of the flush or write that failed.
+ */
+int jm_meta_commit(struct jobmirror *jm, bool force)
+{
+	unsigned long nr_dirty;
+	enum dm_jobmirror_state state;
+	struct jm_copy *c;
+	unsigned int i;
+	bool completed;
+	u64 gen;
+	int r;
+
+	mutex_lock(&jm->meta_lock);
+	spin_lock_irq(&jm->lock);
+	gen = jm->meta_gen;
+	if (gen == jm->meta_committed && !force) {
+		spin_unlock_irq(&jm->lock);
+		mutex_unlock(&jm->meta_lock);
+		return 0;
+	}
+	bitmap_copy(jm->meta_snap, jm->dirty, jm->nr_regions);
+	for (i = 0; i < jm->max_copies; i++) {
+		c = &jm->copies[i];
+		if (c->state != JM_COPY_FREE)
+			bitmap_set(jm->meta_snap, c->region, c->nr_regions);
+	}
+	state = jm->state;
+	completed = jm->meta_completed;
+	spin_unlock_irq(&jm->lock);
+
+	nr_dirty = bitmap_weight(jm->meta_snap, jm->nr_regions);
+	r = blkdev_issue_flush(jm->dest->bdev);
+	if (!r && jm->meta_failed)
+		r = jm_meta_invalidate(jm, !jm->meta_area);
+	if (!r)
+		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
+				       completed ? JM_META_F_COMPLETED : 0, jm->meta_snap,
+				       nr_dirty, state);
+	/* The area written to stays the older one until a commit succeeds. */
+	jm->meta_failed = r != 0;
+	if (!r) {
+		jm->meta_seq++;
+		jm->meta_area = !jm->meta_area;
+		spin_lock_irq(&jm->lock);
+		jm->meta_committed = gen;
+		spin_unlock_irq(&jm->lock);
+	}
+	mutex_unlock(&jm->meta_lock);
+	return r;
+}
+
+/**
+ * jm_meta_exit() - free what jm_meta_open() took.
+ * @jm: the target.
+ */
+void jm_meta_exit(struct jobmirror *jm)
+{
+	vfree(jm->meta_buf);
+	jm->meta_buf = NULL;
+	bitmap_free(jm->meta_snap);
+	jm->meta_snap = NULL;
+}

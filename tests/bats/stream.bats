@@ -1,0 +1,293 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# The stream job: the dest is populated from a read-only source while the
+# device serves both; writes hydrate their region first; the metadata
+# device keeps the job across reloads and crashes.  /dev/ram0 is the
+# source, /dev/ram1 the dest, /dev/ram2 the metadata (64 MiB used).
+
+load helpers
+
+LEN=131072	# 64 MiB, 1024 regions of 64 KiB
+
+setup() {
+	jm_common_setup
+	fill_random /dev/ram0 64
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
+	dd if=/dev/zero of=/dev/ram2 bs=1M count=1 oflag=direct status=none
+	EXPECT=$BATS_TEST_TMPDIR/expect
+	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
+	SRC_SUM=$(sum_dev /dev/ram0 64)
+}
+
+# put DEV BS SEEK COUNT: random data to DEV at SEEK (in BS units), with
+# O_DIRECT and a flush, and the same to the expected image.
+put() {
+	head -c $(($2 * $4)) /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of="$1" bs="$2" seek="$3" oflag=direct conv=notrunc,fsync \
+		status=none
+	dd if="$BATS_TEST_TMPDIR/w" of="$EXPECT" bs="$2" seek="$3" conv=notrunc status=none
+}
+
+# Partial writes to regions not yet populated, across region boundaries
+# (dm splits them), and one write of a whole region.
+some_writes() {
+	put "$1" 4096 3 3
+	put "$1" 4096 100 1
+	put "$1" 4096 517 5
+	put "$1" 4096 2047 2
+	put "$1" 4096 16000 4
+	put "$1" 65536 50 1
+	put "$1" 512 70001 3
+}
+
+expect_sum() {
+	md5sum <"$EXPECT" | cut -d' ' -f1
+}
+
+@test "a stream populates the dest while the device serves both, and completes by itself" {
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 4194304
+	[ "$(status_word jmb-s 1)" = stream ]
+	[ "$(status_word jmb-s 2)" = running ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$SRC_SUM" ]
+
+	some_writes /dev/mapper/jmb-s
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	# The source is only read.
+	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+	[ "$(status_word jmb-s 2)" = running ]
+	read -r dirty regions < <(status_word jmb-s 4 | tr / ' ')
+	[ "$regions" -eq 1024 ] && [ "$dirty" -gt 0 ]
+
+	watch_start jmb-s
+	dmsetup message jmb-s 0 set_speed 0
+	wait_state jmb-s completed 60
+	watch_stop
+	[ "$(events_of JOB_COMPLETED | jq -r .state)" = completed ]
+	[ "$(status_word jmb-s 3)" = "$LEN/$LEN" ]
+	[ "$(status_word jmb-s 4)" = "0/1024" ]
+	[ "$(sum_dev /dev/ram1 64)" = "$(expect_sum)" ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+	# JOB_COMPLETED reached the dm event counter too.
+	[ "$(dmsetup info -c --noheadings -o events jmb-s)" -ge 1 ]
+	# Completed, the device needs the dest only: it says so after a reload too.
+	dmsetup remove jmb-s
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$(status_word jmb-s 2)" = completed ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+}
+
+@test "fio writes with crc32c headers through a stream as it runs; all verify after it completes" {
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 1048576
+	fio --name=verify --filename=/dev/mapper/jmb-s --direct=1 --rw=randwrite \
+		--bsrange=4k-96k --bs_unaligned=0 --size=64M --io_size=24M --ioengine=libaio \
+		--iodepth=8 --verify=crc32c --do_verify=0 --verify_state_save=0 \
+		--randseed=4321 >/dev/null
+	[ "$(status_word jmb-s 2)" = running ]
+	dmsetup message jmb-s 0 set_speed 0
+	wait_state jmb-s completed 60
+	fio --name=verify --filename=/dev/mapper/jmb-s --direct=1 --rw=randwrite \
+		--bsrange=4k-96k --bs_unaligned=0 --size=64M --io_size=24M --ioengine=libaio \
+		--iodepth=8 --verify=crc32c --verify_only --verify_state_save=0 \
+		--randseed=4321 >/dev/null
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/mapper/jmb-s 64)" ]
+	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+}
+
+@test "a reloaded stream goes on from its metadata, not from scratch" {
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 8388608
+	sleep 2
+	some_writes /dev/mapper/jmb-s
+	dmsetup suspend jmb-s
+	before=$(status_word jmb-s 3 | cut -d/ -f1)
+	dmsetup remove jmb-s
+	[ "$before" -gt 8192 ]
+
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 8388608
+	after=$(status_word jmb-s 3 | cut -d/ -f1)
+	# Within a region or two per copy slot of where it stopped.
+	[ "$after" -ge $((before - 16 * 128)) ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+
+	# A live table reload (same devices) loads what the old table committed
+	# last, on suspend: a write not flushed (nor yet committed) is there.
+	head -c 8192 /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-s bs=4096 seek=9000 oflag=direct \
+		conv=notrunc status=none
+	dd if="$BATS_TEST_TMPDIR/w" of="$EXPECT" bs=4096 seek=9000 conv=notrunc status=none
+	dmsetup table jmb-s | dmsetup reload jmb-s
+	dmsetup suspend jmb-s
+	dmsetup resume jmb-s
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	dmsetup message jmb-s 0 set_speed 0
+	wait_state jmb-s completed 60
+	[ "$(sum_dev /dev/ram1 64)" = "$(expect_sum)" ]
+}
+
+@test "after a crash the last commit is loaded: every flushed write is there" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 2 speed 8388608
+	sleep 1
+	# Each write is flushed (fsync), which commits the regions it populated.
+	some_writes /dev/mapper/jmb-s
+	# The crash: the metadata device stops taking writes, so nothing done
+	# from now on is committed (the next periodic commit fails the job).
+	echo "0 2048 error" | dmsetup reload jmb-meta
+	dmsetup suspend jmb-meta
+	dmsetup resume jmb-meta
+	sleep 1
+	dmsetup remove jmb-s
+	log_since_start | grep -q "cannot commit the metadata on suspend"
+
+	echo "0 2048 linear /dev/ram2 0" | dmsetup reload jmb-meta
+	dmsetup suspend jmb-meta
+	dmsetup resume jmb-meta
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	wait_state jmb-s completed 60
+	[ "$(sum_dev /dev/ram1 64)" = "$(expect_sum)" ]
+}
+
+# crc32c of stdin, for forging headers.
+crc32c() {
+	python3 -c '
+import sys
+crc = 0xffffffff
+for b in sys.stdin.buffer.read():
+    crc ^= b
+    for _ in range(8):
+        crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
+print(crc)'
+}
+
+@test "a metadata device of another job, corrupt or of an unknown version is refused and left as it is" {
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	dmsetup remove jmb-s
+	meta_sum=$(sum_dev /dev/ram2 1)
+
+	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 256
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: the metadata device holds a job of another mode, length or region size"
+	run jm_create jmb-s $((LEN / 2)) stream /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$status" -ne 0 ]
+	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
+
+	# Version 2, with a good checksum.
+	dd if=/dev/ram2 of="$BATS_TEST_TMPDIR/h" bs=4k count=1 iflag=direct status=none
+	printf '\x02' | dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=8 conv=notrunc status=none
+	printf '\0\0\0\0' | dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=4 conv=notrunc status=none
+	c=$(crc32c <"$BATS_TEST_TMPDIR/h")
+	python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<I', $c))" |
+		dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=4 conv=notrunc status=none
+	dd if="$BATS_TEST_TMPDIR/h" of=/dev/ram2 bs=4k oflag=direct conv=notrunc status=none
+	meta_sum=$(sum_dev /dev/ram2 1)
+	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: the metadata device has an unknown format version"
+	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
+
+	# A flipped byte: the checksum no longer matches (area 1 was never written).
+	printf '\x07' | dd of=/dev/ram2 bs=1 seek=100 conv=notrunc status=none
+	meta_sum=$(sum_dev /dev/ram2 1)
+	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: the metadata device has no valid header"
+	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
+
+	# Too small for the bitmap: 4 KiB.
+	linear_dev jmb-tiny /dev/ram3 8
+	tiny_sum=$(dd if=/dev/mapper/jmb-tiny bs=4k iflag=direct status=none | md5sum)
+	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-tiny 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: the metadata device is too small"
+	[ "$(dd if=/dev/mapper/jmb-tiny bs=4k iflag=direct status=none | md5sum)" = "$tiny_sum" ]
+	dmsetup ls | grep -q '^jmb-s' && return 1
+	return 0
+}
+
+@test "paused and cancelled streams still populate regions on write; complete is refused" {
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	[ "$(status_word jmb-s 2)" = paused ]
+	some_writes /dev/mapper/jmb-s
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	[ "$(status_word jmb-s 2)" = paused ]
+	msg_fails jmb-s "Device or resource busy" complete
+	dmsetup message jmb-s 0 set_speed 4194304
+	dmsetup message jmb-s 0 resume
+	[ "$(status_word jmb-s 2)" = running ]
+	dmsetup message jmb-s 0 cancel
+	wait_state jmb-s cancelled 10
+	put /dev/mapper/jmb-s 4096 15000 3
+	put /dev/mapper/jmb-s 65536 1000 2
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+	# Cancelled, it still needs the source: regions stay to do.
+	[ "$(status_word jmb-s 4 | cut -d/ -f1)" -gt 0 ]
+	# A stream takes no discards (a discarded region would need a state of its own).
+	run blkdiscard -o 0 -l 1048576 /dev/mapper/jmb-s
+	[ "$status" -ne 0 ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+}
+
+# sum_at FILE BS SKIP COUNT: md5 of COUNT blocks of BS bytes at SKIP
+# (read with O_DIRECT from a device; tmpfs takes no O_DIRECT on 6.1).
+sum_at() {
+	local direct=
+	[ -b "$1" ] && direct=iflag=direct
+	dd if="$1" bs="$2" skip="$3" count="$4" $direct status=none | md5sum | cut -d' ' -f1
+}
+
+@test "a source read error fails the write that needed it and the job (report); ignore skips the region" {
+	paths_setup
+	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
+	# 64 KiB of bad sectors across regions 256 and 257.
+	break_dev jmb-src /dev/ram0 $PATH_LEN $((PATH_BAD + 64)) 128
+	jm_create jmb-s $PATH_LEN stream /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/ram2 128 \
+		3 speed 4194304 start_paused
+	# A partial write into the broken range needs the source: it fails.
+	run dd if=/dev/zero of=/dev/mapper/jmb-s bs=4k count=1 seek=$((PATH_BAD / 8 + 9)) \
+		oflag=direct status=none
+	[ "$status" -ne 0 ]
+	[ "$(status_word jmb-s 2)" = failed ]
+	[ "$(status_word jmb-s 12)" = read:eio ]
+	# Elsewhere the device works, and a whole-region write needs no source.
+	put /dev/mapper/jmb-s 4096 5 1
+	put /dev/mapper/jmb-s 65536 $((PATH_BAD / 128 + 1)) 1
+	[ "$(sum_dev /dev/mapper/jmb-s 16)" = "$(head -c 16M "$EXPECT" | md5sum | cut -d' ' -f1)" ]
+	[ "$(sum_at /dev/mapper/jmb-s 65536 $((PATH_BAD / 128 + 1)) 1)" = \
+	  "$(sum_at "$EXPECT" 65536 $((PATH_BAD / 128 + 1)) 1)" ]
+	# Region 258, next to the bad ones, hydrates on a write.
+	put /dev/mapper/jmb-s 4096 $((PATH_BAD / 8 + 33)) 1
+	[ "$(sum_at /dev/mapper/jmb-s 65536 $((PATH_BAD / 128 + 2)) 1)" = \
+	  "$(sum_at "$EXPECT" 65536 $((PATH_BAD / 128 + 2)) 1)" ]
+	dmsetup remove jmb-s
+
+	# ignore: everything else is populated, then the job fails with just the
+	# two bad regions still to do (new metadata: nothing was populated).
+	dd if=/dev/zero of=/dev/ram2 bs=1M count=1 oflag=direct status=none
+	jm_create jmb-s $PATH_LEN stream /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/ram2 128 \
+		2 on_source_error ignore
+	wait_state jmb-s failed 60
+	[ "$(status_word jmb-s 4)" = "2/1024" ]
+	[ "$(status_word jmb-s 12)" = read:eio ]
+	heal_dev jmb-src /dev/ram0 $PATH_LEN
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "dmtool creates a stream, and complete waits for it and leaves a linear device on the dest" {
+	run "$DMTOOL" create jmb-s --mode stream --source /dev/ram0 --dest /dev/ram1 \
+		--metadata /dev/ram2 --speed 32M
+	[ "$status" -eq 0 ]
+	some_writes /dev/mapper/jmb-s
+	run "$DMTOOL" status jmb-s --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .devices[0].mode <<<"$output")" = stream ]
+	[ "$(jq -r .devices[0].metadata <<<"$output")" = /dev/ram2 ]
+	run "$DMTOOL" complete jmb-s
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"waiting for the stream to populate /dev/ram1"* ]]
+	[[ "$output" == *"reloaded as linear on /dev/ram1"* ]]
+	[ "$(dmsetup table jmb-s | awk '{ print $3 }')" = linear ]
+	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
+	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+}
