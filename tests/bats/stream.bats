@@ -274,8 +274,38 @@ sum_at() {
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "a stream rides out a source outage: a write that needs the source hangs, then finishes" {
+	paths_setup
+	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
+	jm_create jmb-s $PATH_LEN stream /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/ram2 128 \
+		6 io_hang_timeout 60 on_source_error stop speed 1048576
+	break_dev jmb-src /dev/ram0 $PATH_LEN $PATH_BAD $PATH_BADLEN
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of="$EXPECT" bs=4096 seek=$((PATH_BAD / 8 + 3)) conv=notrunc \
+		status=none
+	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-s bs=4096 seek=$((PATH_BAD / 8 + 3)) \
+		oflag=direct conv=notrunc status=none &
+	writer=$!
+	wait_io jmb-s hung 10
+	[ "$(status_word jmb-s 7)" -ge 1 ]
+	# The copy that failed is the job's error: stop pauses it.
+	wait_state jmb-s paused 10
+	[ "$(status_word jmb-s 5)" = failed ]
+	kill -0 $writer
+	heal_dev jmb-src /dev/ram0 $PATH_LEN
+	wait $writer
+	wait_io jmb-s running 10
+	dmsetup message jmb-s 0 resume
+	[ "$(status_word jmb-s 5)" = ok ]
+	dmsetup message jmb-s 0 set_speed 0
+	wait_state jmb-s completed 60
+	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(expect_sum)" ]
+}
+
 @test "dmtool creates a stream, and complete waits for it and leaves a linear device on the dest" {
-	run "$DMTOOL" create jmb-s --mode stream --source /dev/ram0 --dest /dev/ram1 \
+	# A 64 MiB source: dmtool makes the device as large as the source.
+	linear_dev jmb-base /dev/ram0 $LEN
+	run "$DMTOOL" create jmb-s --mode stream --source /dev/mapper/jmb-base --dest /dev/ram1 \
 		--metadata /dev/ram2 --speed 32M
 	[ "$status" -eq 0 ]
 	some_writes /dev/mapper/jmb-s
