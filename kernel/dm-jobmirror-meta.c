@@ -33,6 +33,8 @@
 #define JM_META_BLOCK_SECTORS	(JM_META_BLOCK >> SECTOR_SHIFT)
 #define JM_META_BITS_PER_BLOCK	(JM_META_BLOCK * 8)
 #define JM_META_CRC_SEED	0xffffffffU
+/* Longs of the bitmap copied per hold of jobmirror.lock (8 KiB). */
+#define JM_META_SNAP_LONGS	1024
 
 /* The job finished: every region is in the dest. */
 #define JM_META_F_COMPLETED	BIT(0)
@@ -384,23 +386,42 @@ out:
  */
 int jm_meta_commit(struct jobmirror *jm, bool force)
 {
-	unsigned long nr_dirty;
+	size_t i, n, longs = BITS_TO_LONGS(jm->nr_regions);
 	enum dm_jobmirror_state state;
+	unsigned long nr_dirty;
 	struct jm_copy *c;
-	unsigned int i;
+	u64 gen, redirty;
 	bool completed;
-	u64 gen;
 	int r;
 
 	mutex_lock(&jm->meta_lock);
 	spin_lock_irq(&jm->lock);
 	gen = jm->meta_gen;
+	redirty = jm->meta_redirty;
 	if (gen == jm->meta_committed && !force) {
 		spin_unlock_irq(&jm->lock);
 		mutex_unlock(&jm->meta_lock);
 		return 0;
 	}
-	bitmap_copy(jm->meta_snap, jm->dirty, jm->nr_regions);
+	spin_unlock_irq(&jm->lock);
+	/*
+	 * The bitmap is copied in slices, the lock dropped in between, so that
+	 * a large one does not keep interrupts off.  Bits cleared meanwhile
+	 * are regions whose copy or write has completed, which the dest flush
+	 * below covers; copies in flight are added at the end.  Only a region
+	 * dirtied again (its copy failed or stopped) could be missed: then
+	 * the copy is made again in one go.
+	 */
+	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
+		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
+		spin_lock_irq(&jm->lock);
+		memcpy(jm->meta_snap + i, jm->dirty + i, n * sizeof(long));
+		spin_unlock_irq(&jm->lock);
+		cond_resched();
+	}
+	spin_lock_irq(&jm->lock);
+	if (jm->meta_redirty != redirty)
+		bitmap_copy(jm->meta_snap, jm->dirty, jm->nr_regions);
 	for (i = 0; i < jm->max_copies; i++) {
 		c = &jm->copies[i];
 		if (c->state != JM_COPY_FREE)

@@ -258,6 +258,7 @@ struct jobmirror {
 	struct bio_list commit_bios;
 	u64 meta_gen;		/* bumped when a region gets populated */
 	u64 meta_committed;	/* meta_gen of the last commit */
+	u64 meta_redirty;	/* bumped when regions get dirty again */
 	bool meta_completed;	/* the job is (being) committed as completed */
 
 	bool want_drain;
