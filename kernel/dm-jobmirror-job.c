@@ -519,6 +519,7 @@ enum jm_step_action {
 	JM_STEP_NONE,
 	JM_STEP_FLUSH,		/* flush the dest (mirror) */
 	JM_STEP_COMMIT_DONE,	/* commit a finished stream job */
+	JM_STEP_COMMIT_PIVOT,	/* commit a mirror's pivot before it happens */
 };
 
 /*
@@ -544,6 +545,11 @@ static enum jm_step_action jm_step_ready(struct jobmirror *jm)
 	}
 	if (!jm->flushed)
 		return JM_STEP_FLUSH;
+	/* With a metadata device the pivot is durable before any I/O moves. */
+	if (complete && jm->meta && !jm->pivot_durable) {
+		jm->meta_completed = true;
+		return JM_STEP_COMMIT_PIVOT;
+	}
 	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
 	jm_release_hold(jm, complete ? JM_ROUTE_DEST : JM_ROUTE_SOURCE);
 	jm_event(jm, complete ? DM_JOBMIRROR_EVENT_JOB_COMPLETED :
@@ -652,6 +658,47 @@ static void jm_stream_done(struct jobmirror *jm)
 	spin_unlock_irq(&jm->lock);
 }
 
+/*
+ * A mirror with a metadata device is about to pivot: all is clean, the
+ * writes in flight drained and the dest flushed, new writes held (route
+ * HOLD, which presuspend leaves alone meanwhile, and cancel is refused).
+ * Commit the completed flag first, so that a table loaded later, after a
+ * crash too, maps all I/O to the dest; then pivot.
+ */
+static void jm_commit_pivot(struct jobmirror *jm)
+{
+	char name[DM_NAME_LEN];
+	int r = jm_meta_commit(jm, true);
+
+	spin_lock_irq(&jm->lock);
+	if (!r && jm->state == DM_JOBMIRROR_STATE_READY) {
+		jm->pivot_durable = true;
+		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
+		jm_release_hold(jm, JM_ROUTE_DEST);
+		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_COMPLETED);
+		spin_unlock_irq(&jm->lock);
+		return;
+	}
+	jm->meta_completed = false;
+	if (r) {
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
+		/* Writes do not wait through the back-off. */
+		if (jm->route == JM_ROUTE_HOLD)
+			jm_release_hold(jm, JM_ROUTE_SYNC);
+		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
+		spin_unlock_irq(&jm->lock);
+		return;
+	}
+	spin_unlock_irq(&jm->lock);
+	/* The job failed meanwhile (a user flush of the dest): take the flag back. */
+	r = jm_meta_commit(jm, true);
+	if (r) {
+		jm_log_name(jm, name);
+		DMERR("%s: failed while completing, metadata still says completed: error %d",
+		      name, r);
+	}
+}
+
 static void jm_worker(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, work);
@@ -688,6 +735,8 @@ static void jm_worker(struct work_struct *work)
 		jm_flush_dest(jm);
 	else if (action == JM_STEP_COMMIT_DONE)
 		jm_stream_done(jm);
+	else if (action == JM_STEP_COMMIT_PIVOT)
+		jm_commit_pivot(jm);
 }
 
 static void jm_delayed_worker(struct work_struct *work)
@@ -741,8 +790,11 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 			jm_resume_job(jm);
 		break;
 	case DM_JOBMIRROR_MSG_CANCEL:
-		/* A pending complete may still be turned into a cancel. */
-		if (!jm_live(st) || jm->cancel_requested) {
+		/*
+		 * A pending complete may still be turned into a cancel, but not
+		 * once the completed flag is being committed.
+		 */
+		if (!jm_live(st) || jm->cancel_requested || jm->meta_completed) {
 			r = -EBUSY;
 			break;
 		}
@@ -795,8 +847,12 @@ void jm_job_presuspend(struct jobmirror *jm)
 	spin_lock_irq(&jm->lock);
 	jm->suspended = true;
 	jm_drop_waiting_copies(jm);
-	/* dm waits for held writes: let them go (the hold resumes later). */
-	if (jm->route == JM_ROUTE_HOLD)
+	/*
+	 * dm waits for held writes: let them go (the hold resumes later),
+	 * unless a mirror's pivot is being committed: then they go to the dest
+	 * once it is done.
+	 */
+	if (jm->route == JM_ROUTE_HOLD && !(jm->meta_completed && !jm->pivot_durable))
 		jm_release_hold(jm, JM_ROUTE_SYNC);
 	spin_unlock_irq(&jm->lock);
 	/* Writes that waited behind a dropped copy must go out. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-jobmirror: the metadata device of a stream job.
+ * dm-jobmirror: the metadata device (a stream's state; a mirror's pivot).
  *
  * The device holds two areas, each a header block and a copy of the
  * region bitmap (bit set: the region is not in the dest yet).  A commit
@@ -359,10 +359,13 @@ int jm_meta_load(struct jobmirror *jm)
 	for (i = 0; i < n; i++)
 		((u32 *)words)[i] = le32_to_cpu(words[i]);
 	spin_lock_irq(&jm->lock);
-	bitmap_from_arr32(jm->dirty, (u32 *)words, jm->nr_regions);
-	jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
-	jm->copied = min_t(sector_t, jm->ti->len,
-			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
+	/* A mirror keeps only its pivot: an unfinished copy starts again. */
+	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
+		bitmap_from_arr32(jm->dirty, (u32 *)words, jm->nr_regions);
+		jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
+		jm->copied = min_t(sector_t, jm->ti->len,
+				   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
+	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
 	spin_unlock_irq(&jm->lock);
 out:

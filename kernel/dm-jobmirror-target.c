@@ -154,7 +154,7 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot allocate the copy buffers";
 		goto bad_regions;
 	}
-	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
+	if (jm->meta) {
 		r = jm_meta_open(jm);
 		if (r)
 			goto bad_job;
@@ -238,13 +238,13 @@ static void jm_presuspend(struct dm_target *ti)
 	jm_job_presuspend(ti->private);
 }
 
-/* A stream loads its metadata on the first resume: see jm_meta_load(). */
+/* The metadata is loaded on the first resume: see jm_meta_load(). */
 static int jm_preresume(struct dm_target *ti)
 {
 	struct jobmirror *jm = ti->private;
 	int r;
 
-	if (jm->cfg.mode != DM_JOBMIRROR_MODE_STREAM || jm->meta_loaded)
+	if (!jm->meta || jm->meta_loaded)
 		return 0;
 	r = jm_meta_load(jm);
 	if (r)
@@ -252,8 +252,14 @@ static int jm_preresume(struct dm_target *ti)
 	jm->meta_loaded = true;
 	spin_lock_irq(&jm->lock);
 	if (jm->meta_completed) {
+		/* A stream populated everything, or a mirror pivoted. */
 		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
 		jm->route = JM_ROUTE_DEST;
+		jm->pivot_durable = true;
+		bitmap_zero(jm->dirty, jm->nr_regions);
+		jm->nr_dirty = 0;
+		jm->copied = jm->ti->len;
+		jm->work_total = jm->ti->len;
 	}
 	spin_unlock_irq(&jm->lock);
 	return 0;

@@ -260,6 +260,7 @@ struct jobmirror {
 	u64 meta_committed;	/* meta_gen of the last commit */
 	u64 meta_redirty;	/* bumped when regions get dirty again */
 	bool meta_completed;	/* the job is (being) committed as completed */
+	bool pivot_durable;	/* mirror: that commit is done */
 
 	bool want_drain;
 	bool suspended;

@@ -69,6 +69,8 @@ load helpers
 
 @test "dmtool status --json has the contract's keys with numbers as numbers" {
 	dmsetup create jmb-lin --table "0 262144 linear /dev/ram3 0"
+	# A metadata device is formatted only if its first 4 KiB are zero.
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
 	jm_create jmb-js 131072 mirror /dev/ram0 /dev/mapper/jmb-lin /dev/ram2 128 2 io_hang_timeout 30
 	run "$DMTOOL" status jmb-js --json
 	[ "$status" -eq 0 ]

@@ -39,6 +39,40 @@ setup() {
 	[ "$(status_word jmb-m 10)" -ge 2 ]
 }
 
+@test "with a metadata device a completed mirror stays pivoted when its table is loaded again" {
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	wait_state jmb-m ready
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	src=$(sum_dev /dev/ram0 64)
+	# After the pivot writes reach the dest alone.
+	fill_random /dev/mapper/jmb-m 4
+	[ "$(sum_dev /dev/ram0 64)" = "$src" ]
+	dst=$(sum_dev /dev/ram1 64)
+	[ "$dst" != "$src" ]
+	dmsetup remove jmb-m
+
+	# The same table again: completed, on the dest, and no copy from the source.
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$(status_word jmb-m 2)" = completed ]
+	[ "$(status_word jmb-m 3)" = "$LEN/$LEN" ]
+	[ "$(status_word jmb-m 4)" = "0/1024" ]
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$dst" ]
+	sleep 1
+	[ "$(sum_dev /dev/ram1 64)" = "$dst" ]
+	[ "$(sum_dev /dev/ram0 64)" = "$src" ]
+	dmsetup remove jmb-m
+
+	# A job that did not complete keeps no state: the copy starts again.
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	dmsetup remove jmb-m
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$src" ]
+}
+
 @test "offset, len and dirty track the work; len grows when a copied region is rewritten" {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
 	sleep 1.5

@@ -306,7 +306,7 @@ sum_at() {
 	# A 64 MiB source: dmtool makes the device as large as the source.
 	linear_dev jmb-base /dev/ram0 $LEN
 	run "$DMTOOL" create jmb-s --mode stream --source /dev/mapper/jmb-base --dest /dev/ram1 \
-		--metadata /dev/ram2 --speed 32M
+		--metadata /dev/ram2 --speed 8M
 	[ "$status" -eq 0 ]
 	some_writes /dev/mapper/jmb-s
 	run "$DMTOOL" status jmb-s --json
