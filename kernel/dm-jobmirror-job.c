@@ -671,7 +671,9 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	int r = jm_meta_commit(jm, true);
 
 	spin_lock_irq(&jm->lock);
-	if (!r && jm->state == DM_JOBMIRROR_STATE_READY) {
+	/* A user flush of the dest may have failed meanwhile: check again. */
+	if (!r && jm->state == DM_JOBMIRROR_STATE_READY && jm->flushed && !jm->nr_dirty &&
+	    !jm->pause_requested) {
 		jm->pivot_durable = true;
 		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
 		jm_release_hold(jm, JM_ROUTE_DEST);
@@ -690,13 +692,18 @@ static void jm_commit_pivot(struct jobmirror *jm)
 		return;
 	}
 	spin_unlock_irq(&jm->lock);
-	/* The job failed meanwhile (a user flush of the dest): take the flag back. */
+	/*
+	 * The job failed or must pause or flush again (a user flush of the
+	 * dest failed meanwhile): take the flag back; the job goes on from
+	 * there and tries again if it can.
+	 */
 	r = jm_meta_commit(jm, true);
 	if (r) {
 		jm_log_name(jm, name);
 		DMERR("%s: failed while completing, metadata still says completed: error %d",
 		      name, r);
 	}
+	jm_job_kick(jm);
 }
 
 static void jm_worker(struct work_struct *work)
