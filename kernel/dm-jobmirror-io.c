@@ -22,7 +22,12 @@
  *   writes in flight to its regions, so the two never overlap.
  * - HOLD: complete or cancel waits for the writes in flight to drain
  *   and flushes the dest; new writes wait on jobmirror.hold meanwhile.
- * - SOURCE / DEST: the job is over; everything goes to that device.
+ * - SOURCE / DEST: the job is over; everything goes to that device.  A
+ *   mirror with a metadata device still tracks writes to the source as
+ *   in BACKGROUND, so that a later table can resume the job.
+ *
+ * With a metadata device, tracked writes first pass jm_intent_gate()
+ * (dm-jobmirror-intent.c): their regions are marked on the device.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -89,6 +94,7 @@ static blk_status_t jm_both_done(struct jobmirror *jm, struct jm_bio *jb)
 
 	spin_lock_irqsave(&jm->lock, flags);
 	jm_del_writer(jm, jb);
+	jm_intent_done(jm, jb);
 	jb->tracked = false;
 	jb->both = false;
 	if (jm->route == JM_ROUTE_DEST) {
@@ -174,24 +180,33 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 	case JM_ROUTE_DEST:
 		dev = jm->dest;
 		break;
-	case JM_ROUTE_SOURCE:
 	case JM_ROUTE_STREAM:	/* not a mirror's: see jm_stream_route() */
 		break;
+	case JM_ROUTE_SOURCE:
+		/*
+		 * The job is over, but a later table may resume it from the
+		 * metadata device: its bitmap goes on covering writes.
+		 */
+		if (!jm->intent)
+			break;
+		fallthrough;
 	case JM_ROUTE_BACKGROUND:
+		if (!jm_intent_gate(jm, bio, jb))
+			goto submitted;
 		jm->bg_writes++;
 		jb->tracked = true;
 		break;
 	case JM_ROUTE_HOLD:
 		bio_list_add(&jm->hold, bio);
-		spin_unlock_irqrestore(&jm->lock, flags);
-		return DM_MAPIO_SUBMITTED;
+		goto submitted;
 	case JM_ROUTE_SYNC:
 		copy = jm_copy_covering(jm, jb->first, jb->last);
 		if (copy) {
 			bio_list_add(&copy->deferred, bio);
-			spin_unlock_irqrestore(&jm->lock, flags);
-			return DM_MAPIO_SUBMITTED;
+			goto submitted;
 		}
+		if (!jm_intent_gate(jm, bio, jb))
+			goto submitted;
 		both = jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
 		       !jm_has_overlapping_writer(jm, jb);
 		jm_add_writer(jm, jb);
@@ -204,6 +219,10 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 		jm_write_dest(jm, bio, jb);
 	bio_set_dev(bio, dev->bdev);
 	return DM_MAPIO_REMAPPED;
+
+submitted:
+	spin_unlock_irqrestore(&jm->lock, flags);
+	return DM_MAPIO_SUBMITTED;
 }
 
 /**
@@ -252,6 +271,7 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->tracked = false;
 	jb->finish = JM_FINISH_NONE;
 	jb->hang_retry = false;
+	jb->intent = false;
 	jb->both = false;
 	jb->committed = false;
 	if (bio_sectors(bio))
@@ -296,10 +316,11 @@ static void jm_untrack(struct jobmirror *jm, struct jm_bio *jb)
 	spin_lock_irqsave(&jm->lock, flags);
 	/* Newly dirty regions need the worker if no copy will call it. */
 	kick = jm_dirty_after_write(jm, jb) && !jm->copies_active;
-	if (jb->route == JM_ROUTE_BACKGROUND)
+	if (jb->route == JM_ROUTE_BACKGROUND || jb->route == JM_ROUTE_SOURCE)
 		jm->bg_writes--;
 	else
 		jm_del_writer(jm, jb);
+	jm_intent_done(jm, jb);
 	kick |= jm_writer_done_kick(jm, jb);
 	jb->tracked = false;
 	spin_unlock_irqrestore(&jm->lock, flags);

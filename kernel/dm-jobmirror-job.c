@@ -224,6 +224,7 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int err)
 {
 	/* What this copy did not finish is still to do. */
+	jm->meta_redirty++;
 	jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
 	jm_job_error(jm, op, err, c->sector);
 }
@@ -267,8 +268,8 @@ static void jm_copy_work(struct work_struct *work)
 	} else {
 		c->sector += c->chunk;
 		jm->copied += c->chunk;
-		if (jm_stream(jm)) {
-			/* Populated: a commit must now record it. */
+		if (jm->meta) {
+			/* Copied: a commit must now record it. */
 			jm->meta_gen++;
 			queue_delayed_work(jm->wq, &jm->commit_dwork, JM_COMMIT_PERIOD);
 		}
@@ -277,11 +278,13 @@ static void jm_copy_work(struct work_struct *work)
 			jm_copy_read_chunk(c);
 			return;
 		}
-		if (c->sector < c->end)
+		if (c->sector < c->end) {
+			jm->meta_redirty++;
 			jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector),
 				      c->region + c->nr_regions - 1);
-		else
+		} else {
 			jm->pass_progress = true;
+		}
 	}
 	jm_copy_release(jm, c);
 	spin_unlock_irq(&jm->lock);
@@ -464,6 +467,7 @@ static void jm_drop_waiting_copies(struct jobmirror *jm)
 	for (i = 0; i < jm->max_copies; i++) {
 		c = &jm->copies[i];
 		if (c->state == JM_COPY_WAIT) {
+			jm->meta_redirty++;
 			jm_mark_dirty(jm, c->region, c->region + c->nr_regions - 1);
 			jm_copy_release(jm, c);
 		}
@@ -762,6 +766,9 @@ static void jm_resume_job(struct jobmirror *jm)
 		    DM_JOBMIRROR_STATE_READY : DM_JOBMIRROR_STATE_RUNNING;
 	jm->iostatus = DM_JOBMIRROR_IOSTATUS_OK;
 	jm->pass_progress = true;
+	/* Try the metadata device again (a suspended one does on resume). */
+	if (jm->meta && jm->meta_failed && !jm->suspended)
+		queue_work(jm->wq, &jm->commit_work);
 	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_RESUMED);
 }
 
@@ -884,7 +891,7 @@ void jm_job_postsuspend(struct jobmirror *jm)
 	jm_uio_postsuspend(jm);
 	cancel_delayed_work_sync(&jm->delayed);
 	flush_workqueue(jm->wq);
-	if (jm_stream(jm)) {
+	if (jm->meta) {
 		/* The last commit: a table that replaces this one loads it. */
 		cancel_delayed_work_sync(&jm->commit_dwork);
 		r = jm_meta_commit(jm, false);
@@ -905,6 +912,8 @@ void jm_job_resume(struct jobmirror *jm)
 	jm_uio_resume(jm);
 	spin_lock_irq(&jm->lock);
 	jm->suspended = false;
+	if (jm->meta && jm->meta_failed)
+		queue_work(jm->wq, &jm->commit_work);
 	spin_unlock_irq(&jm->lock);
 	jm_job_kick(jm);
 }
@@ -942,8 +951,13 @@ int jm_job_init(struct jobmirror *jm)
 		goto fail;
 	INIT_WORK(&jm->work, jm_worker);
 	INIT_WORK(&jm->flush_work, jm_flush_done);
-	INIT_WORK(&jm->commit_work, jm_stream_commit_work);
-	INIT_DELAYED_WORK(&jm->commit_dwork, jm_stream_commit_timer);
+	if (jm_stream(jm)) {
+		INIT_WORK(&jm->commit_work, jm_stream_commit_work);
+		INIT_DELAYED_WORK(&jm->commit_dwork, jm_stream_commit_timer);
+	} else {
+		INIT_WORK(&jm->commit_work, jm_intent_commit_work);
+		INIT_DELAYED_WORK(&jm->commit_dwork, jm_intent_commit_timer);
+	}
 	INIT_WORK(&jm->event_work, jm_events_work);
 	INIT_DELAYED_WORK(&jm->delayed, jm_delayed_worker);
 	init_waitqueue_head(&jm->drain_wait);
@@ -966,6 +980,8 @@ void jm_job_exit(struct jobmirror *jm)
 	unsigned int i, p;
 
 	if (jm->wq) {
+		/* First the work that may arm the commit timer. */
+		cancel_work_sync(&jm->commit_work);
 		cancel_delayed_work_sync(&jm->delayed);
 		cancel_delayed_work_sync(&jm->hang_work);
 		cancel_delayed_work_sync(&jm->commit_dwork);

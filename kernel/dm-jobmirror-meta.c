@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-jobmirror: the metadata device (a stream's state; a mirror's pivot).
+ * dm-jobmirror: the metadata device (a job's bitmap, state and pivot).
  *
  * The device holds two areas, each a header block and a copy of the
- * region bitmap (bit set: the region is not in the dest yet).  A commit
- * writes the area the newest header does not describe: first the dest is
- * flushed, so that every region the bitmap calls populated really is in
- * the dest, then the bitmap blocks, then the header with a flush before
- * it and FUA.  A crash at any point leaves the older area intact, and its
+ * region bitmap (bit set: the region is not in the dest yet, or for a
+ * mirror, may differ between source and dest).  A commit writes the area
+ * the newest header does not describe: first the dest is flushed (and a
+ * mirror's source), so that every region the bitmap calls clean really is
+ * in the dest, then the bitmap blocks, then the header with a flush
+ * before it and FUA.  A mirror marks regions before writing to them, see
+ * dm-jobmirror-intent.c.  A crash at any point leaves the older area intact, and its
  * header is the newest valid one.  Layout, in 4 KiB blocks:
  *
  *   0: header of area 0        1: header of area 1
@@ -28,7 +30,13 @@
 #include "dm-jobmirror.h"
 
 #define JM_META_MAGIC		0x444d4d4aU	/* "JMMD" */
-#define JM_META_VERSION		1
+#define JM_META_VERSION		2
+/*
+ * Version 1 (target 0.2) differed only in that a mirror's bitmap did not
+ * cover its writes: such a mirror copies everything again.  A stream's
+ * is the same in both, and streams still write 1, which 0.2 can read.
+ */
+#define JM_META_VERSION_NO_INTENT	1
 #define JM_META_BLOCK		4096
 #define JM_META_BLOCK_SECTORS	(JM_META_BLOCK >> SECTOR_SHIFT)
 #define JM_META_BITS_PER_BLOCK	(JM_META_BLOCK * 8)
@@ -162,7 +170,8 @@ static int jm_meta_pick(struct jobmirror *jm)
 		ti->error = "the metadata device has no valid header (bad magic or checksum)";
 		return -EINVAL;
 	}
-	if (le32_to_cpu(h[area]->version) != JM_META_VERSION) {
+	if (le32_to_cpu(h[area]->version) != JM_META_VERSION &&
+	    le32_to_cpu(h[area]->version) != JM_META_VERSION_NO_INTENT) {
 		ti->error = "the metadata device has an unknown format version";
 		return -EINVAL;
 	}
@@ -210,7 +219,7 @@ static int jm_meta_write_area(struct jobmirror *jm, unsigned int area, u64 seq,
 		return r;
 	memset(h, 0, JM_META_BLOCK);
 	h->magic = cpu_to_le32(JM_META_MAGIC);
-	h->version = cpu_to_le32(JM_META_VERSION);
+	h->version = cpu_to_le32(jm->intent ? JM_META_VERSION : JM_META_VERSION_NO_INTENT);
 	h->flags = cpu_to_le32(flags);
 	h->seq = cpu_to_le64(seq);
 	h->area = cpu_to_le32(area);
@@ -260,7 +269,15 @@ static int jm_meta_format(struct jobmirror *jm)
 	}
 	jm->meta_seq = 1;
 	jm->meta_area = 0;
+	if (jm->intent)
+		bitmap_fill(jm->meta_ok, jm->nr_regions);
 	return 0;
+}
+
+/* A zeroed bitmap of one bit per region (large ones are vmalloc'ed). */
+static unsigned long *jm_meta_bitmap(struct jobmirror *jm)
+{
+	return kvcalloc(BITS_TO_LONGS(jm->nr_regions), sizeof(long), GFP_KERNEL);
 }
 
 /**
@@ -276,6 +293,7 @@ static int jm_meta_format(struct jobmirror *jm)
 int jm_meta_open(struct jobmirror *jm)
 {
 	struct dm_target *ti = jm->ti;
+	unsigned int e;
 	sector_t need;
 	int r;
 
@@ -295,8 +313,14 @@ int jm_meta_open(struct jobmirror *jm)
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
 	}
-	jm->meta_snap = bitmap_zalloc(jm->nr_regions, GFP_KERNEL);
-	if (!jm->meta_snap) {
+	jm->meta_snap = jm_meta_bitmap(jm);
+	jm->intent = jm->cfg.mode == DM_JOBMIRROR_MODE_MIRROR;
+	for (e = 0; jm->intent && e < JM_EPOCHS; e++)
+		jm->meta_busy[e] = jm_meta_bitmap(jm);
+	if (jm->intent)
+		jm->meta_ok = jm_meta_bitmap(jm);
+	if (!jm->meta_snap || (jm->intent && (!jm->meta_ok || !jm->meta_busy[0] ||
+					      !jm->meta_busy[1] || !jm->meta_busy[2]))) {
 		jm_meta_exit(jm);
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
@@ -330,7 +354,7 @@ int jm_meta_load(struct jobmirror *jm)
 	const char *why = NULL;
 	struct jm_meta_header *h;
 	char name[DM_NAME_LEN];
-	u32 flags, crc;
+	u32 flags, crc, version;
 	int area, r;
 
 	mutex_lock(&jm->meta_lock);
@@ -346,6 +370,7 @@ int jm_meta_load(struct jobmirror *jm)
 	jm->meta_area = area;
 	flags = le32_to_cpu(h->flags);
 	crc = le32_to_cpu(h->bitmap_crc);
+	version = le32_to_cpu(h->version);
 	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), words, bytes);
 	if (r) {
 		why = "cannot read the bitmap";
@@ -359,13 +384,16 @@ int jm_meta_load(struct jobmirror *jm)
 	for (i = 0; i < n; i++)
 		((u32 *)words)[i] = le32_to_cpu(words[i]);
 	spin_lock_irq(&jm->lock);
-	/* A mirror keeps only its pivot: an unfinished copy starts again. */
-	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM) {
+	if (jm->intent && version == JM_META_VERSION_NO_INTENT)
+		bitmap_fill(jm->dirty, jm->nr_regions);
+	else
 		bitmap_from_arr32(jm->dirty, (u32 *)words, jm->nr_regions);
-		jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
-		jm->copied = min_t(sector_t, jm->ti->len,
-				   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
-	}
+	jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
+	jm->copied = min_t(sector_t, jm->ti->len,
+			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
+	/* What the device holds is marked; writes elsewhere wait for a commit. */
+	if (jm->intent)
+		bitmap_from_arr32(jm->meta_ok, (u32 *)words, jm->nr_regions);
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
 	spin_unlock_irq(&jm->lock);
 out:
@@ -377,82 +405,269 @@ out:
 	return r;
 }
 
+/* Copy @src to @dst, holding jm->lock for a slice at a time. */
+static void jm_meta_slices(struct jobmirror *jm, unsigned long *dst, const unsigned long *src)
+{
+	size_t i, n, longs = BITS_TO_LONGS(jm->nr_regions);
+
+	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
+		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
+		spin_lock_irq(&jm->lock);
+		memcpy(dst + i, src + i, n * sizeof(long));
+		spin_unlock_irq(&jm->lock);
+		cond_resched();
+	}
+}
+
+/* Regions being copied (counted as not copied); caller holds jm->lock. */
+static void jm_meta_add_copies(struct jobmirror *jm, unsigned long *map)
+{
+	struct jm_copy *c;
+	unsigned int i;
+
+	for (i = 0; i < jm->max_copies; i++) {
+		c = &jm->copies[i];
+		if (c->state != JM_COPY_FREE)
+			bitmap_set(map, c->region, c->nr_regions);
+	}
+}
+
+/*
+ * Copy what a commit records into jm->meta_snap: regions still to copy,
+ * those being copied and, for a mirror, those written in the epochs
+ * @busy1 and @busy2 and those of the writes waiting for a commit.  The
+ * bitmap is copied in slices, the lock dropped in between, so that a large
+ * one does not keep interrupts off.  A bit cleared meanwhile is a region
+ * whose copy or write completed, which the flushes before the bitmap write
+ * cover; copies in flight are added at the end.  Only a region dirtied
+ * again by a copy (it failed or stopped) could be missed: then the copy is
+ * made again in one go.  A mirror's meta_ok keeps only the bits being
+ * written, slice by slice, so no write goes to a region this commit is
+ * about to clear.
+ */
+static void jm_meta_snapshot(struct jobmirror *jm, u64 redirty, const unsigned long *busy1,
+			     const unsigned long *busy2)
+{
+	size_t i, j, n, longs = BITS_TO_LONGS(jm->nr_regions);
+	unsigned long *snap = jm->meta_snap;
+
+	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
+		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
+		spin_lock_irq(&jm->lock);
+		for (j = i; j < i + n; j++) {
+			snap[j] = jm->dirty[j];
+			if (jm->intent) {
+				snap[j] |= busy1[j] | busy2[j];
+				jm->meta_ok[j] &= snap[j];
+			}
+		}
+		spin_unlock_irq(&jm->lock);
+		cond_resched();
+	}
+	spin_lock_irq(&jm->lock);
+	if (jm->meta_redirty != redirty) {
+		bitmap_copy(snap, jm->dirty, jm->nr_regions);
+		if (jm->intent) {
+			bitmap_or(snap, snap, busy1, jm->nr_regions);
+			bitmap_or(snap, snap, busy2, jm->nr_regions);
+			bitmap_and(jm->meta_ok, jm->meta_ok, snap, jm->nr_regions);
+		}
+	}
+	jm_meta_add_copies(jm, snap);
+	if (jm->intent)
+		jm_intent_add_waiting(jm, snap);
+	spin_unlock_irq(&jm->lock);
+}
+
+/*
+ * The snapshot of a mirror's commit that only adds bits: what the device
+ * holds (meta_ok), what is dirty, written in any epoch, being copied or
+ * waited for.  It clears nothing, so no data flush is needed and meta_ok
+ * stays as it is.
+ */
+static void jm_meta_snapshot_add(struct jobmirror *jm)
+{
+	size_t i, j, n, longs = BITS_TO_LONGS(jm->nr_regions);
+	unsigned long *snap = jm->meta_snap;
+	unsigned int e;
+
+	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
+		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
+		spin_lock_irq(&jm->lock);
+		for (j = i; j < i + n; j++) {
+			snap[j] = jm->meta_ok[j] | jm->dirty[j];
+			for (e = 0; e < JM_EPOCHS; e++)
+				snap[j] |= jm->meta_busy[e][j];
+		}
+		spin_unlock_irq(&jm->lock);
+		cond_resched();
+	}
+	spin_lock_irq(&jm->lock);
+	jm_meta_add_copies(jm, snap);
+	jm_intent_add_waiting(jm, snap);
+	spin_unlock_irq(&jm->lock);
+}
+
+/*
+ * Write jm->meta_snap and the job's state to the older area (after
+ * invalidating its header if the last commit failed).  Returns 0 or the
+ * errno of the metadata write; sets meta_failed and, for a mirror,
+ * meta_ok accordingly.  Called with meta_lock held.
+ */
+static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed)
+{
+	enum dm_jobmirror_state state;
+	bool completed;
+	int r = 0;
+
+	spin_lock_irq(&jm->lock);
+	state = jm->state;
+	completed = jm->meta_completed;
+	spin_unlock_irq(&jm->lock);
+	if (was_failed)
+		r = jm_meta_invalidate(jm, !jm->meta_area);
+	if (!r)
+		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
+				       completed ? JM_META_F_COMPLETED : 0, jm->meta_snap,
+				       bitmap_weight(jm->meta_snap, jm->nr_regions), state);
+	/* The area written to stays the older one until a commit succeeds. */
+	if (!r) {
+		jm->meta_seq++;
+		jm->meta_area = !jm->meta_area;
+	}
+	spin_lock_irq(&jm->lock);
+	jm->meta_failed = r != 0;
+	spin_unlock_irq(&jm->lock);
+	/* Bits are only added to meta_ok here: slices will do. */
+	if (!r && jm->intent)
+		jm_meta_slices(jm, jm->meta_ok, jm->meta_snap);
+	return r;
+}
+
+/*
+ * Start a commit: returns false if there is nothing to do.  Clears
+ * meta_failed for the time of the commit (writes wait for it again: what
+ * meta_ok holds is in every header that may be newest, whatever happens),
+ * and saves it in @was_failed.
+ */
+static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redirty,
+			  bool *was_failed)
+{
+	lockdep_assert_held(&jm->lock);
+	*gen = jm->meta_gen;
+	*redirty = jm->meta_redirty;
+	*was_failed = jm->meta_failed;
+	if (*gen == jm->meta_committed && !force && !*was_failed)
+		return false;
+	jm->meta_failed = false;
+	return true;
+}
+
 /**
- * jm_meta_commit() - make the regions populated so far durable.
+ * jm_meta_mark() - commit the regions of the writes waiting (mirror).
  * @jm: the target; process context.
- * @force: commit even if no region was populated since the last commit.
  *
- * Flushes the dest, then writes the bitmap (regions being copied count as
- * not populated) and the job's state to the older area.
+ * A commit that only adds bits, see dm-jobmirror-intent.c.
+ *
+ * Return: 0 or the errno of the metadata write.
+ */
+int jm_meta_mark(struct jobmirror *jm)
+{
+	bool was_failed;
+	u64 gen, redirty;
+	int r;
+
+	mutex_lock(&jm->meta_lock);
+	spin_lock_irq(&jm->lock);
+	jm_meta_begin(jm, true, &gen, &redirty, &was_failed);
+	spin_unlock_irq(&jm->lock);
+	jm_meta_snapshot_add(jm);
+	r = jm_meta_write_snap(jm, was_failed);
+	mutex_unlock(&jm->meta_lock);
+	return r;
+}
+
+/**
+ * jm_meta_commit() - make the job's progress and state durable.
+ * @jm: the target; process context.
+ * @force: commit even if nothing changed since the last commit.
+ *
+ * A stream flushes the dest, then writes its bitmap and state.  A mirror
+ * whose job goes on starts a new write epoch, waits for the writes of the
+ * epoch before the last (see dm-jobmirror-intent.c), flushes the source
+ * and the dest and writes a bitmap without the regions that are the same
+ * on both now; if a flush fails, or once the job is over, it writes one
+ * that only adds bits.
  *
  * Return: 0 or the errno of the flush or write that failed.
  */
 int jm_meta_commit(struct jobmirror *jm, bool force)
 {
-	size_t i, n, longs = BITS_TO_LONGS(jm->nr_regions);
-	enum dm_jobmirror_state state;
-	unsigned long nr_dirty;
-	struct jm_copy *c;
+	unsigned int prev = 0, next = 0, older = 0;
+	bool was_failed, clear = true;
+	int r = 0, flush_err = 0;
 	u64 gen, redirty;
-	bool completed;
-	int r;
 
 	mutex_lock(&jm->meta_lock);
 	spin_lock_irq(&jm->lock);
-	gen = jm->meta_gen;
-	redirty = jm->meta_redirty;
-	if (gen == jm->meta_committed && !force) {
+	if (!jm_meta_begin(jm, force, &gen, &redirty, &was_failed)) {
 		spin_unlock_irq(&jm->lock);
 		mutex_unlock(&jm->meta_lock);
 		return 0;
 	}
-	spin_unlock_irq(&jm->lock);
-	/*
-	 * The bitmap is copied in slices, the lock dropped in between, so that
-	 * a large one does not keep interrupts off.  Bits cleared meanwhile
-	 * are regions whose copy or write has completed, which the dest flush
-	 * below covers; copies in flight are added at the end.  Only a region
-	 * dirtied again (its copy failed or stopped) could be missed: then
-	 * the copy is made again in one go.
-	 */
-	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
-		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
-		spin_lock_irq(&jm->lock);
-		memcpy(jm->meta_snap + i, jm->dirty + i, n * sizeof(long));
-		spin_unlock_irq(&jm->lock);
-		cond_resched();
+	if (jm->intent) {
+		clear = jm_intent_may_clear(jm);
+		prev = jm->meta_epoch;
+		next = (prev + 1) % JM_EPOCHS;
+		older = (prev + 2) % JM_EPOCHS;
+		if (clear)
+			jm->meta_epoch = next;
 	}
-	spin_lock_irq(&jm->lock);
-	if (jm->meta_redirty != redirty)
-		bitmap_copy(jm->meta_snap, jm->dirty, jm->nr_regions);
-	for (i = 0; i < jm->max_copies; i++) {
-		c = &jm->copies[i];
-		if (c->state != JM_COPY_FREE)
-			bitmap_set(jm->meta_snap, c->region, c->nr_regions);
-	}
-	state = jm->state;
-	completed = jm->meta_completed;
 	spin_unlock_irq(&jm->lock);
 
-	nr_dirty = bitmap_weight(jm->meta_snap, jm->nr_regions);
-	r = blkdev_issue_flush(jm->dest->bdev);
-	if (!r && jm->meta_failed)
-		r = jm_meta_invalidate(jm, !jm->meta_area);
-	if (!r)
-		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
-				       completed ? JM_META_F_COMPLETED : 0, jm->meta_snap,
-				       nr_dirty, state);
-	/* The area written to stays the older one until a commit succeeds. */
-	jm->meta_failed = r != 0;
-	if (!r) {
-		jm->meta_seq++;
-		jm->meta_area = !jm->meta_area;
-		spin_lock_irq(&jm->lock);
-		jm->meta_committed = gen;
-		spin_unlock_irq(&jm->lock);
+	if (clear) {
+		/* Writes begun two epochs ago end within the devices' timeouts. */
+		if (jm->intent)
+			wait_event(jm->drain_wait, !READ_ONCE(jm->meta_inflight[older]));
+		/* Then the flushes: they cover every copy and write the bitmap calls done. */
+		jm_meta_snapshot(jm, redirty, jm->meta_busy[prev], jm->meta_busy[next]);
+		if (jm->intent)
+			r = blkdev_issue_flush(jm->source->bdev);
+		if (!r)
+			r = blkdev_issue_flush(jm->dest->bdev);
+		if (r && !jm->intent)
+			goto out;
+		if (r) {
+			/* Nothing is known to be the same on both: only add bits. */
+			flush_err = r;
+			r = 0;
+			clear = false;
+		}
 	}
+	if (jm->intent && clear) {
+		/* Written in the epoch before last, and not since: clean. */
+		bitmap_zero(jm->meta_busy[older], jm->nr_regions);
+		spin_lock_irq(&jm->lock);
+		jm->meta_busy_any[older] = false;
+		/* The bits of the epoch that just ended go next time. */
+		if (jm->meta_busy_any[prev] && !jm->suspended) {
+			jm->meta_gen++;
+			queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
+		}
+		spin_unlock_irq(&jm->lock);
+	} else if (jm->intent) {
+		jm_meta_snapshot_add(jm);
+	}
+	r = jm_meta_write_snap(jm, was_failed);
+out:
+	spin_lock_irq(&jm->lock);
+	if (!r && !flush_err)
+		jm->meta_committed = gen;
+	else if (!jm->intent)
+		jm->meta_failed = true;
+	spin_unlock_irq(&jm->lock);
 	mutex_unlock(&jm->meta_lock);
-	return r;
+	return r ?: flush_err;
 }
 
 /**
@@ -461,8 +676,16 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
  */
 void jm_meta_exit(struct jobmirror *jm)
 {
+	unsigned int e;
+
 	vfree(jm->meta_buf);
 	jm->meta_buf = NULL;
-	bitmap_free(jm->meta_snap);
+	kvfree(jm->meta_snap);
 	jm->meta_snap = NULL;
+	kvfree(jm->meta_ok);
+	jm->meta_ok = NULL;
+	for (e = 0; e < JM_EPOCHS; e++) {
+		kvfree(jm->meta_busy[e]);
+		jm->meta_busy[e] = NULL;
+	}
 }

@@ -132,7 +132,6 @@ unsigned long jm_mark_dirty(struct jobmirror *jm, unsigned long first, unsigned 
 		sectors -= jm->cfg.region_sectors - jm_region_sectors(jm, end);
 	bitmap_set(jm->dirty, first, last - first + 1);
 	jm->nr_dirty += n;
-	jm->meta_redirty++;
 	jm->work_total += sectors;
 	jm->flushed = false;
 	jm->flush_clean = false;

@@ -520,6 +520,13 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	bio_list_init(&jm->hung);
 	bio_list_init(&jm->held);
 	bio_list_init(&jm->waiting);
+	/* Bios waiting for a metadata commit: dm keeps them too. */
+	if (noflush) {
+		bio_list_merge(&list, &jm->meta_wait);
+		bio_list_merge(&list, &jm->commit_bios);
+		bio_list_init(&jm->meta_wait);
+		bio_list_init(&jm->commit_bios);
+	}
 	jm->nr_hung = 0;
 	jm->nr_held = 0;
 	jm->nr_waiting = 0;

@@ -167,6 +167,8 @@ struct jm_bio {
 	bool committed;
 	u8 finish;
 	bool hang_retry;
+	bool intent;		/* counted in meta_inflight[epoch] */
+	u8 epoch;
 	blk_status_t hang_status;
 	atomic_t pending;
 	blk_status_t src_status;
@@ -197,6 +199,10 @@ struct jm_ev {
 	u32 suppressed;
 };
 
+/* Write intent, see dm-jobmirror-intent.c: epochs, and the commit period. */
+#define JM_EPOCHS		3
+#define JM_INTENT_PERIOD	(HZ)
+
 #define JM_EV_RING		64
 /* At most this many events of one type are sent per JM_EV_WINDOW. */
 #define JM_EV_BURST		5
@@ -223,7 +229,7 @@ struct jobmirror {
 	struct work_struct event_work;
 	struct work_struct flush_work;
 
-	/* Stream metadata, see dm-jobmirror-meta.c; meta_lock serialises I/O. */
+	/* The metadata device, see dm-jobmirror-meta.c; meta_lock serialises I/O. */
 	struct mutex meta_lock;
 	void *meta_buf;
 	unsigned long *meta_snap;
@@ -234,6 +240,14 @@ struct jobmirror {
 	bool meta_failed;	/* the last commit failed */
 	struct work_struct commit_work;
 	struct delayed_work commit_dwork;
+	/*
+	 * A mirror with a metadata device marks regions on it before writing
+	 * to them (write intent), see dm-jobmirror-intent.c.  The pointers
+	 * are set at table load; the bits are under jobmirror.lock.
+	 */
+	bool intent;
+	unsigned long *meta_ok;			/* set in every header that may be newest */
+	unsigned long *meta_busy[JM_EPOCHS];	/* written in each epoch */
 
 	spinlock_t lock;	/* protects all that follows */
 	enum dm_jobmirror_state state;
@@ -256,11 +270,15 @@ struct jobmirror {
 	/* Stream: writes waiting for an urgent copy, flushes for a commit. */
 	struct bio_list hydrate;
 	struct bio_list commit_bios;
-	u64 meta_gen;		/* bumped when a region gets populated */
+	u64 meta_gen;		/* bumped when there is something to commit */
 	u64 meta_committed;	/* meta_gen of the last commit */
-	u64 meta_redirty;	/* bumped when regions get dirty again */
+	u64 meta_redirty;	/* bumped when a copy leaves regions dirty */
 	bool meta_completed;	/* the job is (being) committed as completed */
 	bool pivot_durable;	/* mirror: that commit is done */
+	unsigned int meta_epoch;	/* intent: writes now count in this epoch */
+	unsigned long meta_inflight[JM_EPOCHS];	/* intent: writes in flight */
+	bool meta_busy_any[JM_EPOCHS];	/* intent: meta_busy[e] has bits */
+	struct bio_list meta_wait;	/* intent: writes waiting for a commit */
 
 	bool want_drain;
 	bool suspended;
@@ -364,10 +382,19 @@ unsigned long jm_stream_hydrate(struct jobmirror *jm,
 void jm_stream_commit_work(struct work_struct *work);
 void jm_stream_commit_timer(struct work_struct *work);
 
+/* dm-jobmirror-intent.c */
+bool jm_intent_gate(struct jobmirror *jm, struct bio *bio, struct jm_bio *jb);
+void jm_intent_done(struct jobmirror *jm, struct jm_bio *jb);
+void jm_intent_commit_work(struct work_struct *work);
+void jm_intent_commit_timer(struct work_struct *work);
+void jm_intent_add_waiting(struct jobmirror *jm, unsigned long *map);
+bool jm_intent_may_clear(struct jobmirror *jm);
+
 /* dm-jobmirror-meta.c */
 int jm_meta_open(struct jobmirror *jm);
 int jm_meta_load(struct jobmirror *jm);
 int jm_meta_commit(struct jobmirror *jm, bool force);
+int jm_meta_mark(struct jobmirror *jm);
 void jm_meta_exit(struct jobmirror *jm);
 
 /* dm-jobmirror-uio.c */

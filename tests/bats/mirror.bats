@@ -12,6 +12,8 @@ setup() {
 	jm_common_setup
 	fill_random /dev/ram0 64
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
+	# A metadata device left by another test would be resumed from.
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
 }
 
 @test "a mirror job copies the source, reaches ready, and complete pivots to the dest" {
@@ -40,7 +42,6 @@ setup() {
 }
 
 @test "with a metadata device a completed mirror stays pivoted when its table is loaded again" {
-	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
 	wait_state jmb-m ready
 	dmsetup message jmb-m 0 complete
@@ -64,13 +65,106 @@ setup() {
 	[ "$(sum_dev /dev/ram0 64)" = "$src" ]
 	dmsetup remove jmb-m
 
-	# A job that did not complete keeps no state: the copy starts again.
+	# A job that did not complete goes on from its bitmap: here, all of it.
 	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
 	dmsetup remove jmb-m
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/ram1 64)" = "$src" ]
+}
+
+# put_mib DEV MIB...: 4 KiB of random data at each MIB MiB of DEV.
+put_mib() {
+	local dev=$1 m
+	shift
+	for m in "$@"; do
+		head -c 4096 /dev/urandom |
+			dd of="$dev" bs=4k seek=$((m * 256)) oflag=direct status=none
+	done
+}
+
+# dirty_count NAME: regions still to copy (status word 4, before the /).
+dirty_count() {
+	status_word "$1" 4 | cut -d/ -f1
+}
+
+@test "with a metadata device a mirror loaded again mid-copy goes on from where it was" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 8388608
+	sleep 3
+	# Regions copied already and regions not yet copied, source only.
+	put_mib /dev/mapper/jmb-m 1 2 60 63
+	dmsetup remove jmb-m
+
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	n=$(dirty_count jmb-m)
+	echo "dirty after the reload: $n"
+	[ "$n" -gt 0 ] && [ "$n" -lt 900 ]
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 0 ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	dmsetup remove jmb-m
+
+	# Metadata of target 0.2 (format version 1) did not track writes: such
+	# a mirror copies everything again.
+	meta_set_version /dev/ram2 1
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	[ "$(status_word jmb-m 4)" = "1024/1024" ]
+}
+
+@test "after a crash a mirror copies again every region written since its copy" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 2 speed 16777216
+	sleep 2.5
+	# Copied regions, long since committed clean: each write waits until
+	# its region is marked on the metadata device.
+	put_mib /dev/mapper/jmb-m 0 1 7 15
+	# The crash: nothing is committed from now on.
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	log_since_start | grep -q "cannot commit the metadata on suspend"
+
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 1 start_paused
+	n=$(dirty_count jmb-m)
+	echo "dirty after the crash: $n"
+	[ "$n" -ge 4 ] && [ "$n" -lt 900 ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "a mirror cancelled before ready keeps tracking writes for a later table" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 16777216
+	sleep 2
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled
+	# Writes after the cancel go to the source only, copied regions too.
+	put_mib /dev/mapper/jmb-m 0 3 40
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	dmsetup remove jmb-m
+
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "a failing metadata device fails the job, never a user write" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready
+	# The commits after ready clear the regions' bits.
+	sleep 2.5
+	fail_dev jmb-meta 2048
+	fill_random /dev/mapper/jmb-m 4
+	wait_state jmb-m failed 10
+	[ "$(status_word jmb-m 12)" = "write:eio" ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" = 0 ]
+	# The device still shows the source, which took the writes.
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	fill_random /dev/mapper/jmb-m 4
+	dmsetup remove jmb-m
 }
 
 @test "offset, len and dirty track the work; len grows when a copied region is rewritten" {

@@ -132,32 +132,16 @@ expect_sum() {
 	some_writes /dev/mapper/jmb-s
 	# The crash: the metadata device stops taking writes, so nothing done
 	# from now on is committed (the next periodic commit fails the job).
-	echo "0 2048 error" | dmsetup reload jmb-meta
-	dmsetup suspend jmb-meta
-	dmsetup resume jmb-meta
+	fail_dev jmb-meta 2048
 	sleep 1
 	dmsetup remove jmb-s
 	log_since_start | grep -q "cannot commit the metadata on suspend"
 
-	echo "0 2048 linear /dev/ram2 0" | dmsetup reload jmb-meta
-	dmsetup suspend jmb-meta
-	dmsetup resume jmb-meta
+	heal_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
 	wait_state jmb-s completed 60
 	[ "$(sum_dev /dev/ram1 64)" = "$(expect_sum)" ]
-}
-
-# crc32c of stdin, for forging headers.
-crc32c() {
-	python3 -c '
-import sys
-crc = 0xffffffff
-for b in sys.stdin.buffer.read():
-    crc ^= b
-    for _ in range(8):
-        crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
-print(crc)'
 }
 
 @test "a metadata device of another job, corrupt or of an unknown version is refused and left as it is" {
@@ -172,14 +156,8 @@ print(crc)'
 	[ "$status" -ne 0 ]
 	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
 
-	# Version 2, with a good checksum.
-	dd if=/dev/ram2 of="$BATS_TEST_TMPDIR/h" bs=4k count=1 iflag=direct status=none
-	printf '\x02' | dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=8 conv=notrunc status=none
-	printf '\0\0\0\0' | dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=4 conv=notrunc status=none
-	c=$(crc32c <"$BATS_TEST_TMPDIR/h")
-	python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<I', $c))" |
-		dd of="$BATS_TEST_TMPDIR/h" bs=1 seek=4 conv=notrunc status=none
-	dd if="$BATS_TEST_TMPDIR/h" of=/dev/ram2 bs=4k oflag=direct conv=notrunc status=none
+	# Version 3, with a good checksum.
+	meta_set_version /dev/ram2 3
 	meta_sum=$(sum_dev /dev/ram2 1)
 	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128
 	[ "$status" -ne 0 ]
