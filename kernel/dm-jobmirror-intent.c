@@ -98,16 +98,16 @@ void jm_intent_done(struct jobmirror *jm, struct jm_bio *jb)
 }
 
 /*
- * A commit failed: a job error.  It is tried again a second later while
- * the job runs (a paused job tries again on resume, one that is over on
- * a later write).
+ * A commit failed: a job error.  It is tried again a second later, also
+ * once the job is over (writes go out unmarked meanwhile); a paused job
+ * tries again on resume, a suspended device on resume.
  */
 static void jm_intent_failed(struct jobmirror *jm, int r)
 {
 	spin_lock_irq(&jm->lock);
 	jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
-	if (!jm->suspended && (jm->state == DM_JOBMIRROR_STATE_RUNNING ||
-			       jm->state == DM_JOBMIRROR_STATE_READY))
+	if (!jm->suspended && jm->state != DM_JOBMIRROR_STATE_PAUSED &&
+	    jm->state != DM_JOBMIRROR_STATE_STANDBY)
 		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
 	spin_unlock_irq(&jm->lock);
 }

@@ -269,8 +269,10 @@ static int jm_meta_format(struct jobmirror *jm)
 	}
 	jm->meta_seq = 1;
 	jm->meta_area = 0;
-	if (jm->intent)
+	if (jm->intent) {
 		bitmap_fill(jm->meta_ok, jm->nr_regions);
+		bitmap_fill(jm->meta_disk, jm->nr_regions);
+	}
 	return 0;
 }
 
@@ -317,10 +319,13 @@ int jm_meta_open(struct jobmirror *jm)
 	jm->intent = jm->cfg.mode == DM_JOBMIRROR_MODE_MIRROR;
 	for (e = 0; jm->intent && e < JM_EPOCHS; e++)
 		jm->meta_busy[e] = jm_meta_bitmap(jm);
-	if (jm->intent)
+	if (jm->intent) {
 		jm->meta_ok = jm_meta_bitmap(jm);
-	if (!jm->meta_snap || (jm->intent && (!jm->meta_ok || !jm->meta_busy[0] ||
-					      !jm->meta_busy[1] || !jm->meta_busy[2]))) {
+		jm->meta_disk = jm_meta_bitmap(jm);
+	}
+	if (!jm->meta_snap || (jm->intent && (!jm->meta_ok || !jm->meta_disk ||
+					      !jm->meta_busy[0] || !jm->meta_busy[1] ||
+					      !jm->meta_busy[2]))) {
 		jm_meta_exit(jm);
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
@@ -392,8 +397,10 @@ int jm_meta_load(struct jobmirror *jm)
 	jm->copied = min_t(sector_t, jm->ti->len,
 			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
 	/* What the device holds is marked; writes elsewhere wait for a commit. */
-	if (jm->intent)
+	if (jm->intent) {
 		bitmap_from_arr32(jm->meta_ok, (u32 *)words, jm->nr_regions);
+		bitmap_copy(jm->meta_disk, jm->meta_ok, jm->nr_regions);
+	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
 	spin_unlock_irq(&jm->lock);
 out:
@@ -480,10 +487,10 @@ static void jm_meta_snapshot(struct jobmirror *jm, u64 redirty, const unsigned l
 }
 
 /*
- * The snapshot of a mirror's commit that only adds bits: what the device
- * holds (meta_ok), what is dirty, written in any epoch, being copied or
- * waited for.  It clears nothing, so no data flush is needed and meta_ok
- * stays as it is.
+ * The snapshot of a mirror's commit that only adds bits: what the newest
+ * good header holds (meta_disk: a commit whose flush failed may have taken
+ * bits out of meta_ok), what is dirty, written in any epoch, being copied
+ * or waited for.  It clears nothing, so no data flush is needed.
  */
 static void jm_meta_snapshot_add(struct jobmirror *jm)
 {
@@ -495,7 +502,7 @@ static void jm_meta_snapshot_add(struct jobmirror *jm)
 		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
 		spin_lock_irq(&jm->lock);
 		for (j = i; j < i + n; j++) {
-			snap[j] = jm->meta_ok[j] | jm->dirty[j];
+			snap[j] = jm->meta_disk[j] | jm->dirty[j];
 			for (e = 0; e < JM_EPOCHS; e++)
 				snap[j] |= jm->meta_busy[e][j];
 		}
@@ -510,11 +517,12 @@ static void jm_meta_snapshot_add(struct jobmirror *jm)
 
 /*
  * Write jm->meta_snap and the job's state to the older area (after
- * invalidating its header if the last commit failed).  Returns 0 or the
- * errno of the metadata write; sets meta_failed and, for a mirror,
- * meta_ok accordingly.  Called with meta_lock held.
+ * invalidating its header if the last commit failed), with the completed
+ * flag if it is set and @may_complete.  Returns 0 or the errno of the
+ * metadata write; sets meta_failed and, for a mirror, meta_ok and
+ * meta_disk accordingly.  Called with meta_lock held.
  */
-static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed)
+static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_complete)
 {
 	enum dm_jobmirror_state state;
 	bool completed;
@@ -522,7 +530,7 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed)
 
 	spin_lock_irq(&jm->lock);
 	state = jm->state;
-	completed = jm->meta_completed;
+	completed = jm->meta_completed && may_complete;
 	spin_unlock_irq(&jm->lock);
 	if (was_failed)
 		r = jm_meta_invalidate(jm, !jm->meta_area);
@@ -539,8 +547,10 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed)
 	jm->meta_failed = r != 0;
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
-	if (!r && jm->intent)
+	if (!r && jm->intent) {
+		bitmap_copy(jm->meta_disk, jm->meta_snap, jm->nr_regions);
 		jm_meta_slices(jm, jm->meta_ok, jm->meta_snap);
+	}
 	return r;
 }
 
@@ -582,7 +592,7 @@ int jm_meta_mark(struct jobmirror *jm)
 	jm_meta_begin(jm, true, &gen, &redirty, &was_failed);
 	spin_unlock_irq(&jm->lock);
 	jm_meta_snapshot_add(jm);
-	r = jm_meta_write_snap(jm, was_failed);
+	r = jm_meta_write_snap(jm, was_failed, true);
 	mutex_unlock(&jm->meta_lock);
 	return r;
 }
@@ -642,6 +652,10 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 			flush_err = r;
 			r = 0;
 			clear = false;
+			/* The dest may have lost what it held: flush it again first. */
+			spin_lock_irq(&jm->lock);
+			jm->flushed = false;
+			spin_unlock_irq(&jm->lock);
 		}
 	}
 	if (jm->intent && clear) {
@@ -658,7 +672,8 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 	} else if (jm->intent) {
 		jm_meta_snapshot_add(jm);
 	}
-	r = jm_meta_write_snap(jm, was_failed);
+	/* A pivot needs its flushes: without them it is not committed. */
+	r = jm_meta_write_snap(jm, was_failed, !flush_err);
 out:
 	spin_lock_irq(&jm->lock);
 	if (!r && !flush_err)
@@ -684,6 +699,8 @@ void jm_meta_exit(struct jobmirror *jm)
 	jm->meta_snap = NULL;
 	kvfree(jm->meta_ok);
 	jm->meta_ok = NULL;
+	kvfree(jm->meta_disk);
+	jm->meta_disk = NULL;
 	for (e = 0; e < JM_EPOCHS; e++) {
 		kvfree(jm->meta_busy[e]);
 		jm->meta_busy[e] = NULL;

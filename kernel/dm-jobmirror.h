@@ -247,6 +247,7 @@ struct jobmirror {
 	 */
 	bool intent;
 	unsigned long *meta_ok;			/* set in every header that may be newest */
+	unsigned long *meta_disk;		/* the newest good header's (meta_lock) */
 	unsigned long *meta_busy[JM_EPOCHS];	/* written in each epoch */
 
 	spinlock_t lock;	/* protects all that follows */

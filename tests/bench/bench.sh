@@ -4,7 +4,8 @@
 # on brd, copy throughput (jobmirror vs dd vs dm-raid1 resync), 4 KiB
 # random IOPS through jobmirror in ready vs dm-linear and the achieved
 # rate vs the speed limit; on null_blk with a completion latency, the
-# same IOPS.  Writes the table to /results/bench.txt.
+# same IOPS.  For reference, random writes with a metadata device (write
+# intent) against the same mirror without one.  Writes the table to /results/bench.txt.
 set -euo pipefail
 build=$1
 dmtool=$build/dmtool/dmtool
@@ -17,7 +18,8 @@ rounds=5
 modprobe dm_mod
 modprobe libcrc32c
 modprobe dm_mirror
-modprobe brd rd_nr=2 rd_size=$((MB * 1024))
+# ram2: the metadata device of the write-intent measure.
+modprobe brd rd_nr=3 rd_size=$((MB * 1024))
 insmod "$build/$(uname -r)/kernel/dm-jobmirror.ko"
 src=/dev/ram0 dst=/dev/ram1
 
@@ -110,6 +112,20 @@ iops_set() {
 	done
 	io[$label-raid1-randwrite]=$(echo $c | tr ' ' '\n' | median)
 	log "$label randwrite dm-raid1: $c"
+	# The same mirror with a metadata device (write intent), alternated
+	# with the one without.
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
+	dmsetup create jmb-meta --table "0 $len jobmirror mirror $s $d /dev/ram2 128"
+	"$dmtool" wait jmb-meta --for ready --timeout 600 >/dev/null
+	a="" b=""
+	for ((i = 1; i <= rounds; i++)); do
+		a+="$(iops /dev/mapper/jmb-meta randwrite) "
+		b+="$(iops /dev/mapper/jmb-bench randwrite) "
+	done
+	io[$label-meta-randwrite]=$(echo $a | tr ' ' '\n' | median)
+	io[$label-nometa-randwrite]=$(echo $b | tr ' ' '\n' | median)
+	log "$label randwrite with metadata: $a without: $b"
+	dmsetup remove jmb-meta
 	dmsetup remove jmb-bench
 	dmsetup remove jmb-linear
 	dmsetup remove jmb-raid1
@@ -152,6 +168,8 @@ iops_rows() {
 		"${io[$l-lin-randwrite]}" ">= 0.95"
 	row "4k randwrite IOPS, ready vs dm-raid1" "${io[$l-jm-randwrite]}" \
 		"${io[$l-raid1-randwrite]}" "(reference: both write two devices)"
+	row "4k randwrite IOPS, metadata dev vs none" "${io[$l-meta-randwrite]}" \
+		"${io[$l-nometa-randwrite]}" "(reference: write intent)"
 }
 {
 	echo "dm-jobmirror benchmark: kernel $(uname -r), qemu ${JM_QEMU_ACCEL:-tcg}, median of $rounds"
