@@ -98,16 +98,18 @@ void jm_intent_done(struct jobmirror *jm, struct jm_bio *jb)
 }
 
 /*
- * A commit failed: a job error.  It is tried again a second later, also
- * once the job is over (writes go out unmarked meanwhile); a paused job
- * tries again on resume, a suspended device on resume.
+ * A commit failed: a job error, once per outage of the metadata device
+ * (a failed flush of source or dest each time).  It is tried again every
+ * second, whatever the job's state, for writes go out unmarked meanwhile;
+ * a suspended device tries again on resume.
  */
 static void jm_intent_failed(struct jobmirror *jm, int r)
 {
 	spin_lock_irq(&jm->lock);
-	jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
-	if (!jm->suspended && jm->state != DM_JOBMIRROR_STATE_PAUSED &&
-	    jm->state != DM_JOBMIRROR_STATE_STANDBY)
+	if (!jm->meta_failed || !jm->meta_outage)
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
+	jm->meta_outage = jm->meta_failed;
+	if (!jm->suspended)
 		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
 	spin_unlock_irq(&jm->lock);
 }

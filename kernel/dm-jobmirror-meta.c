@@ -545,6 +545,8 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
+	if (!r)
+		jm->meta_outage = false;
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {

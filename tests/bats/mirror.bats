@@ -150,6 +150,32 @@ dirty_count() {
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "writes made while the metadata device failed are recorded once it is back" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 \
+		4 speed 16777216 on_target_error ignore
+	sleep 2.5
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m paused
+	fail_dev jmb-meta 2048
+	# Copied regions: the writes go out unmarked, the job only counts.
+	put_mib /dev/mapper/jmb-m 0 1 7
+	# Commits are tried every second; the outage is one job error.
+	sleep 2.5
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq 1 ]
+	[ "$(status_word jmb-m 2)" = paused ]
+	heal_dev jmb-meta /dev/ram2 2048
+	# The next try (within about a second) records them.
+	sleep 2.5
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
 @test "a failing metadata device fails the job, never a user write" {
 	linear_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
