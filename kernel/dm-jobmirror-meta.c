@@ -530,7 +530,14 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 
 	spin_lock_irq(&jm->lock);
 	state = jm->state;
-	completed = jm->meta_completed && may_complete;
+	completed = jm->meta_completed;
+	/*
+	 * A mirror's pivot not yet committed needs the dest flushed (a commit
+	 * whose flush failed, or any commit once a dest flush failed, leaves
+	 * the flag out); once committed, every later header keeps it.
+	 */
+	if (completed && jm->intent && !jm->pivot_durable && (!may_complete || !jm->flushed))
+		completed = false;
 	spin_unlock_irq(&jm->lock);
 	if (was_failed)
 		r = jm_meta_invalidate(jm, !jm->meta_area);
