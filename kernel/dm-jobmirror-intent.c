@@ -132,11 +132,8 @@ void jm_intent_commit_work(struct work_struct *work)
 	r = jm_meta_mark(jm);
 	if (r)
 		jm_intent_failed(jm, r);
-	spin_lock_irq(&jm->lock);
 	/* Writes that came too late for the commit queued it again. */
-	list = jm->meta_wait;
-	bio_list_init(&jm->meta_wait);
-	spin_unlock_irq(&jm->lock);
+	list = jm_take_bios(jm, &jm->meta_wait);
 	while ((bio = bio_list_pop(&list)))
 		jm_dispatch_write(jm, bio);
 }

@@ -221,11 +221,21 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
 }
 
+/*
+ * Regions a copy took and did not finish are dirty again; caller holds
+ * jm->lock.  A metadata commit whose snapshot may have missed them looks
+ * again (meta_redirty).
+ */
+static void jm_copy_redirty(struct jobmirror *jm, unsigned long first, unsigned long last)
+{
+	jm->meta_redirty++;
+	jm_mark_dirty(jm, first, last);
+}
+
 static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int err)
 {
 	/* What this copy did not finish is still to do. */
-	jm->meta_redirty++;
-	jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
+	jm_copy_redirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
 	jm_job_error(jm, op, err, c->sector);
 }
 
@@ -278,13 +288,11 @@ static void jm_copy_work(struct work_struct *work)
 			jm_copy_read_chunk(c);
 			return;
 		}
-		if (c->sector < c->end) {
-			jm->meta_redirty++;
-			jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector),
-				      c->region + c->nr_regions - 1);
-		} else {
+		if (c->sector < c->end)
+			jm_copy_redirty(jm, jm_sector_to_region(jm, c->sector),
+					c->region + c->nr_regions - 1);
+		else
 			jm->pass_progress = true;
-		}
 	}
 	jm_copy_release(jm, c);
 	spin_unlock_irq(&jm->lock);
@@ -467,8 +475,7 @@ static void jm_drop_waiting_copies(struct jobmirror *jm)
 	for (i = 0; i < jm->max_copies; i++) {
 		c = &jm->copies[i];
 		if (c->state == JM_COPY_WAIT) {
-			jm->meta_redirty++;
-			jm_mark_dirty(jm, c->region, c->region + c->nr_regions - 1);
+			jm_copy_redirty(jm, c->region, c->region + c->nr_regions - 1);
 			jm_copy_release(jm, c);
 		}
 	}
@@ -719,10 +726,7 @@ static void jm_worker(struct work_struct *work)
 	unsigned int i;
 
 	jm_uio_release(jm);
-	spin_lock_irq(&jm->lock);
-	retry = jm->retry;
-	bio_list_init(&jm->retry);
-	spin_unlock_irq(&jm->lock);
+	retry = jm_take_bios(jm, &jm->retry);
 	while (!bio_list_empty(&retry))
 		jm_dispatch_write(jm, bio_list_pop(&retry));
 

@@ -185,10 +185,7 @@ void jm_stream_commit_work(struct work_struct *work)
 	int r;
 
 	/* Taken first: the commit must cover what they wait for. */
-	spin_lock_irq(&jm->lock);
-	list = jm->commit_bios;
-	bio_list_init(&jm->commit_bios);
-	spin_unlock_irq(&jm->lock);
+	list = jm_take_bios(jm, &jm->commit_bios);
 	r = jm_meta_commit(jm, false);
 	if (r) {
 		spin_lock_irq(&jm->lock);

@@ -439,10 +439,7 @@ void jm_uio_release(struct jobmirror *jm)
 	struct bio_list list;
 	struct bio *bio;
 
-	spin_lock_irq(&jm->lock);
-	list = jm->resubmit;
-	bio_list_init(&jm->resubmit);
-	spin_unlock_irq(&jm->lock);
+	list = jm_take_bios(jm, &jm->resubmit);
 	while ((bio = bio_list_pop(&list)))
 		jm_uio_send(jm, bio);
 }

@@ -430,4 +430,19 @@ extern const char *const jm_event_names[DM_JOBMIRROR_NR_EVENTS];
 extern const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS];
 extern const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS];
 
+/*
+ * Take every bio of @from, a list under jobmirror.lock, to send them
+ * outside the lock.
+ */
+static inline struct bio_list jm_take_bios(struct jobmirror *jm, struct bio_list *from)
+{
+	struct bio_list list;
+
+	spin_lock_irq(&jm->lock);
+	list = *from;
+	bio_list_init(from);
+	spin_unlock_irq(&jm->lock);
+	return list;
+}
+
 #endif /* DM_JOBMIRROR_INTERNAL_H */
