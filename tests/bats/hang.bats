@@ -110,7 +110,10 @@ block_md5() {
 	r=$!
 	for i in $(seq 50); do [ "$(status_word jmb-m 7)" -eq 4 ] && break; sleep 0.1; done
 	[ "$(status_word jmb-m 7)" -eq 4 ]
-	kill -0 $a && kill -0 $b && kill -0 $c && kill -0 $r
+	kill -0 $a
+	kill -0 $b
+	kill -0 $c
+	kill -0 $r
 	[ "$(block_md5 /dev/ram0 10)" != "$(md5sum <"$BATS_TEST_TMPDIR/c" | cut -d' ' -f1)" ]
 	source_up
 	wait $a

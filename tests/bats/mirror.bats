@@ -99,7 +99,8 @@ dirty_count() {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
 	n=$(dirty_count jmb-m)
 	echo "dirty after the reload: $n"
-	[ "$n" -gt 0 ] && [ "$n" -lt 900 ]
+	[ "$n" -gt 0 ]
+	[ "$n" -lt 900 ]
 	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 0 ]
 	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
@@ -129,7 +130,8 @@ dirty_count() {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 1 start_paused
 	n=$(dirty_count jmb-m)
 	echo "dirty after the crash: $n"
-	[ "$n" -ge 4 ] && [ "$n" -lt 900 ]
+	[ "$n" -ge 4 ]
+	[ "$n" -lt 900 ]
 	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
@@ -197,10 +199,13 @@ dirty_count() {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
 	sleep 1.5
 	read -r off len < <(status_word jmb-m 3 | tr / ' ')
-	[ "$off" -gt 0 ] && [ "$off" -lt $LEN ]
+	[ "$off" -gt 0 ]
+	[ "$off" -lt $LEN ]
 	[ "$len" -eq $LEN ]
 	read -r dirty regions < <(status_word jmb-m 4 | tr / ' ')
-	[ "$regions" -eq 1024 ] && [ "$dirty" -lt 1024 ] && [ "$dirty" -gt 0 ]
+	[ "$regions" -eq 1024 ]
+	[ "$dirty" -lt 1024 ]
+	[ "$dirty" -gt 0 ]
 	# Region 0 was copied first: rewriting it adds one region of work.
 	dd if=/dev/urandom of=/dev/mapper/jmb-m bs=64k count=1 oflag=direct status=none
 	[ "$(status_word jmb-m 3 | cut -d/ -f2)" -eq $((LEN + 128)) ]
@@ -298,7 +303,8 @@ dirty_count() {
 	t1=$(date +%s.%N)
 	rate=$(awk -v a="$a" -v b="$b" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", (b - a) * 512 / (t1 - t0) }')
 	echo "measured $rate bytes/s for 6291456" >&2
-	[ "$rate" -ge $((6291456 * 90 / 100)) ] && [ "$rate" -le $((6291456 * 110 / 100)) ]
+	[ "$rate" -ge $((6291456 * 90 / 100)) ]
+	[ "$rate" -le $((6291456 * 110 / 100)) ]
 	dmsetup message jmb-m 0 set_speed 0
 	wait_state jmb-m ready
 }
@@ -457,7 +463,8 @@ records() {
 	records /dev/ram1 15000 >/tmp/jm-rec
 	k=$(wc -l </tmp/jm-rec)
 	echo "dest holds $k records" >&2
-	[ "$k" -gt 0 ] && [ "$k" -lt 15000 ]
+	[ "$k" -gt 0 ]
+	[ "$k" -lt 15000 ]
 	[ "$(seq 1 "$k")" = "$(cat /tmp/jm-rec)" ]
 	[ "$(records /dev/ram0 15000 | wc -l)" -eq 15000 ]
 }

@@ -56,7 +56,8 @@ expect_sum() {
 	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
 	[ "$(status_word jmb-s 2)" = running ]
 	read -r dirty regions < <(status_word jmb-s 4 | tr / ' ')
-	[ "$regions" -eq 1024 ] && [ "$dirty" -gt 0 ]
+	[ "$regions" -eq 1024 ]
+	[ "$dirty" -gt 0 ]
 
 	watch_start jmb-s
 	dmsetup message jmb-s 0 set_speed 0

@@ -160,7 +160,8 @@ event_env() {
 	udevadm trigger --action=change "/sys/class/block/$(basename "$(readlink -f /dev/mapper/jmb-u)")"
 	udevadm settle --timeout 30
 	uuid=$(blkid -p -o value -s UUID /dev/mapper/jmb-u)
-	[ -n "$uuid" ] && [ -L "/dev/disk/by-uuid/$uuid" ]
+	[ -n "$uuid" ]
+	[ -L "/dev/disk/by-uuid/$uuid" ]
 
 	"$DMTOOL" pause jmb-u
 	wait_state jmb-u paused
