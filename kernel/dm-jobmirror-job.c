@@ -177,8 +177,9 @@ static void jm_job_fail(struct jobmirror *jm, int op, int err)
 /**
  * jm_job_error() - apply the job error policy.
  * @jm: the target; caller holds jm->lock (any context).
- * @op: DM_JOBMIRROR_OP_READ for a copy read from the source (on_source_error),
- *	DM_JOBMIRROR_OP_WRITE for a write or flush of the dest (on_target_error).
+ * @op: DM_JOBMIRROR_OP_READ for a copy read or a flush of the source
+ *	(on_source_error), DM_JOBMIRROR_OP_WRITE for a write or flush of the
+ *	dest (on_target_error).
  * @err: the negative errno.
  * @sector: where, target relative.
  */

@@ -606,6 +606,19 @@ int jm_meta_mark(struct jobmirror *jm)
 	return r;
 }
 
+/*
+ * A failed flush of the source in a mirror's commit is the source's
+ * error (on_source_error); the commit is tried again within a second.
+ */
+static void jm_meta_source_error(struct jobmirror *jm, int err)
+{
+	spin_lock_irq(&jm->lock);
+	jm_job_error(jm, DM_JOBMIRROR_OP_READ, err, 0);
+	if (!jm->suspended)
+		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
+	spin_unlock_irq(&jm->lock);
+}
+
 /**
  * jm_meta_commit() - make the job's progress and state durable.
  * @jm: the target; process context.
@@ -616,15 +629,17 @@ int jm_meta_mark(struct jobmirror *jm)
  * epoch before the last (see dm-jobmirror-intent.c), flushes the source
  * and the dest and writes a bitmap without the regions that are the same
  * on both now; if a flush fails, or once the job is over, it writes one
- * that only adds bits.
+ * that only adds bits.  A mirror's pivot flushes only the dest, which is
+ * all it needs: the source is left behind.  A failed flush of the source
+ * is a job error raised here.
  *
- * Return: 0 or the errno of the flush or write that failed.
+ * Return: 0 or the errno of the dest flush or metadata write that failed.
  */
 int jm_meta_commit(struct jobmirror *jm, bool force)
 {
 	unsigned int prev = 0, next = 0, older = 0;
-	bool was_failed, clear = true;
-	int r = 0, flush_err = 0;
+	bool was_failed, clear = true, pivot = false;
+	int r = 0, src_err = 0, dest_err = 0;
 	u64 gen, redirty;
 
 	mutex_lock(&jm->meta_lock);
@@ -635,7 +650,8 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 		return 0;
 	}
 	if (jm->intent) {
-		clear = jm_intent_may_clear(jm);
+		pivot = jm->meta_completed && !jm->pivot_durable;
+		clear = !pivot && jm_intent_may_clear(jm);
 		prev = jm->meta_epoch;
 		next = (prev + 1) % JM_EPOCHS;
 		older = (prev + 2) % JM_EPOCHS;
@@ -651,23 +667,24 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 		/* Then the flushes: they cover every copy and write the bitmap calls done. */
 		jm_meta_snapshot(jm, redirty, jm->meta_busy[prev], jm->meta_busy[next]);
 		if (jm->intent)
-			r = blkdev_issue_flush(jm->source->bdev);
-		if (!r)
-			r = blkdev_issue_flush(jm->dest->bdev);
-		if (r && !jm->intent)
-			goto out;
-		if (r) {
-			/* Nothing is known to be the same on both: only add bits. */
-			flush_err = r;
-			r = 0;
-			clear = false;
-			/* The dest may have lost what it held: flush it again first. */
-			spin_lock_irq(&jm->lock);
-			jm->flushed = false;
-			spin_unlock_irq(&jm->lock);
-		}
+			src_err = blkdev_issue_flush(jm->source->bdev);
 	}
-	if (jm->intent && clear) {
+	if (clear || pivot)
+		dest_err = blkdev_issue_flush(jm->dest->bdev);
+	if (dest_err && !jm->intent) {
+		r = dest_err;
+		goto out;
+	}
+	if (dest_err) {
+		/* The dest may have lost what it held: flush it again first. */
+		spin_lock_irq(&jm->lock);
+		jm->flushed = false;
+		spin_unlock_irq(&jm->lock);
+	}
+	if (src_err)
+		jm_meta_source_error(jm, src_err);
+	/* Nothing is known to be the same on both unless both flushes succeeded. */
+	if (jm->intent && clear && !src_err && !dest_err) {
 		/* Written in the epoch before last, and not since: clean. */
 		bitmap_zero(jm->meta_busy[older], jm->nr_regions);
 		spin_lock_irq(&jm->lock);
@@ -681,17 +698,17 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 	} else if (jm->intent) {
 		jm_meta_snapshot_add(jm);
 	}
-	/* A pivot needs its flushes: without them it is not committed. */
-	r = jm_meta_write_snap(jm, was_failed, !flush_err);
+	/* A pivot needs its dest flush: without that it is not committed. */
+	r = jm_meta_write_snap(jm, was_failed, !dest_err);
 out:
 	spin_lock_irq(&jm->lock);
-	if (!r && !flush_err)
+	if (!r && !dest_err && !src_err)
 		jm->meta_committed = gen;
 	else if (!jm->intent)
 		jm->meta_failed = true;
 	spin_unlock_irq(&jm->lock);
 	mutex_unlock(&jm->meta_lock);
-	return r ?: flush_err;
+	return r ?: dest_err;
 }
 
 /**

@@ -41,6 +41,11 @@ jm_common_teardown() {
 		done
 	done
 	dmsetup ls | grep '^jmb-' && { echo "teardown: devices left" >&2; return 1; }
+	for d in /sys/kernel/config/nullb/jmb-*; do
+		[ -d "$d" ] || continue
+		echo 0 >"$d/power"
+		rmdir "$d"
+	done
 	return 0
 }
 
@@ -205,4 +210,39 @@ thin_grow() {
 	dmsetup table jmb-pool | awk -v n="$sectors" '{ $2 = n; print }' | dmsetup reload jmb-pool
 	dmsetup suspend jmb-pool
 	dmsetup resume jmb-pool
+}
+
+# cache_dev NAME MIB: a RAM-backed null_blk device with a volatile write
+# cache (brd has none, so flushes never reach it); sets CACHE_DEV to its
+# path.  Removed after each test.
+cache_dev() {
+	local d=/sys/kernel/config/nullb/$1
+	[ -d /sys/module/null_blk ] || modprobe null_blk nr_devices=0
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	mkdir "$d"
+	echo 1 >"$d/memory_backed"
+	echo "$2" >"$d/size"
+	echo 16 >"$d/cache_size"
+	echo 1 >"$d/power"
+	# 6.1 names the disk by its index, 6.12 by its configfs name.
+	CACHE_DEV=/dev/nullb$(cat "$d/index")
+	[ -b "$CACHE_DEV" ] || CACHE_DEV=/dev/$1
+	[ "$(cat "/sys/block/${CACHE_DEV#/dev/}/queue/write_cache")" = "write back" ]
+}
+
+# flush_dev NAME DEV SECTORS ok|fail: NAME is DEV plus 8 sectors past
+# SECTORS that nothing writes; with fail there, a flakey error_writes
+# segment makes every flush of NAME fail while its writes succeed.
+flush_dev() {
+	local tail="linear $2 $3"
+	modprobe dm-flakey
+	[ "$4" = fail ] && tail="flakey $2 $3 0 1 1 error_writes"
+	printf '0 %d linear %s 0\n%d 8 %s\n' "$3" "$2" "$3" "$tail" >"$BATS_TEST_TMPDIR/table"
+	if dmsetup info "$1" >/dev/null 2>&1; then
+		dmsetup reload "$1" "$BATS_TEST_TMPDIR/table"
+		dmsetup suspend "$1"
+		dmsetup resume "$1"
+	else
+		dmsetup create "$1" "$BATS_TEST_TMPDIR/table"
+	fi
 }

@@ -195,6 +195,77 @@ dirty_count() {
 	dmsetup remove jmb-m
 }
 
+@test "a dest that fails its flushes keeps complete from pivoting until it flushes again" {
+	cache_dev jmb-c1 65
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst - 128 2 on_target_error ignore
+	wait_state jmb-m ready
+	flush_dev jmb-dst "$CACHE_DEV" $LEN fail
+	fill_random /dev/mapper/jmb-m 4
+	dmsetup message jmb-m 0 complete
+	# Each try flushes the dest, fails, lets the writes go on and waits.
+	sleep 2.5
+	[ "$(status_word jmb-m 2)" = ready ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 2 ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" = 0 ]
+	fill_random /dev/mapper/jmb-m 2
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	wait_state jmb-m completed 10
+	# Now the device reads from the dest, which took every write.
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "with a metadata device a commit whose dest flush fails clears no region" {
+	cache_dev jmb-c1 65
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram2 128 \
+		2 on_target_error ignore
+	wait_state jmb-m ready
+	sleep 2.5
+	flush_dev jmb-dst "$CACHE_DEV" $LEN fail
+	put_mib /dev/mapper/jmb-m 0 1 7 15 33
+	# Commits over more than two epochs: each fails its dest flush.
+	sleep 3.5
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 2 ]
+	dmsetup remove jmb-m
+
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram2 128 1 start_paused
+	n=$(dirty_count jmb-m)
+	echo "dirty after the reload: $n"
+	[ "$n" -ge 5 ]
+	[ "$n" -lt 900 ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "a source that fails its flushes: source errors in commits, and complete still pivots" {
+	cache_dev jmb-c0 65
+	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
+	flush_dev jmb-src "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
+		2 on_source_error ignore
+	wait_state jmb-m ready
+	flush_dev jmb-src "$CACHE_DEV" $LEN fail
+	put_mib /dev/mapper/jmb-m 0 1 7
+	sleep 2.5
+	# The periodic commits fail to flush the source: a source error each.
+	[ "$(status_word jmb-m 9 | cut -d/ -f1)" -ge 1 ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" = 0 ]
+	[ "$(status_word jmb-m 2)" = ready ]
+	# The pivot needs the dest alone.
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	dst=$(sum_dev /dev/ram1 64)
+	[ "$dst" = "$(sum_dev "$CACHE_DEV" 64)" ]
+	dmsetup remove jmb-m
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128
+	[ "$(status_word jmb-m 2)" = completed ]
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$dst" ]
+}
+
 @test "offset, len and dirty track the work; len grows when a copied region is rewritten" {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
 	sleep 1.5
