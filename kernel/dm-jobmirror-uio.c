@@ -554,21 +554,18 @@ void jm_uio_presuspend(struct jobmirror *jm)
  * @jm: the target.
  *
  * A hang whose bios a noflush suspend gave to dm ends now; they come
- * back through the map like new ones.
+ * back through the map like new ones.  Bios released here go to the
+ * worker, which the caller (jm_job_resume()) kicks.
  */
 void jm_uio_resume(struct jobmirror *jm)
 {
-	bool kick = false;
-
 	spin_lock_irq(&jm->lock);
 	jm->suspend_flush = false;
 	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
 		queue_delayed_work(jm->wq, &jm->hang_work, 0);
 	else
-		kick = jm_uio_check_release(jm);
+		jm_uio_check_release(jm);
 	spin_unlock_irq(&jm->lock);
-	if (kick)
-		jm_job_kick(jm);
 }
 
 /**
