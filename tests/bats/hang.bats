@@ -19,7 +19,7 @@ teardown() {
 	local rc=0
 	umount /mnt/jmb 2>/dev/null || true
 	jm_common_teardown || rc=$?
-	if [ -n "${NBD_CONF:-}" ]; then
+	if [ -n "${NBD_USED:-}" ]; then
 		nbd-client -d /dev/nbd0 >/dev/null 2>&1 || true
 		nbd-client -d /dev/nbd1 >/dev/null 2>&1 || true
 		pkill -9 nbd-server || true
@@ -319,17 +319,19 @@ ext4_outage() {
 	[ "$(sum_dev /dev/mapper/jmb-src 64)" = "$(sum_dev /dev/mapper/jmb-dst 64)" ]
 }
 
-# nbd_serve: nbd-server on 127.0.0.1:10809 exporting ram4 (IPv4 only: a
-# dual-stack listener does not answer 127.0.0.1 in the test guest).
+# nbd_serve PORT: an nbd-server on 127.0.0.1:PORT exporting ram4 (IPv4
+# only: a dual-stack listener does not answer 127.0.0.1 in the test guest).
 nbd_serve() {
-	nbd-server -C "$NBD_CONF"
+	printf '[generic]\nlistenaddr = 127.0.0.1\nport = %d\n[export]\nexportname = /dev/ram4\n' \
+		"$1" >"$BATS_TEST_TMPDIR/nbd-$1.conf"
+	nbd-server -C "$BATS_TEST_TMPDIR/nbd-$1.conf"
 }
 
-# nbd_connect DEV: connect DEV to the server, waiting for it to listen.
+# nbd_connect DEV PORT: connect DEV to that server, waiting for it to listen.
 nbd_connect() {
 	local i
 	for i in $(seq 50); do
-		nbd-client -N export 127.0.0.1 10809 "$1" -nonetlink -timeout 30 >/dev/null 2>&1 &&
+		nbd-client -N export 127.0.0.1 "$2" "$1" -nonetlink -timeout 30 >/dev/null 2>&1 &&
 			[ "$(cat /sys/block/"$(basename "$1")"/size)" -gt 0 ] && return 0
 		sleep 0.2
 	done
@@ -337,15 +339,21 @@ nbd_connect() {
 	return 1
 }
 
-@test "a network block device: nbd-server killed and restarted, the held writes go through" {
+@test "a network block device: its nbd-server killed, the held writes go through on another" {
 	command -v nbd-server >/dev/null || skip "nbd-server is not installed (make deps)"
 	ip link set lo up
 	modprobe nbd nbds_max=4
-	NBD_CONF=$BATS_TEST_TMPDIR/nbd.conf
-	printf '[generic]\nlistenaddr = 127.0.0.1\nport = 10809\n[export]\nexportname = /dev/ram4\n' \
-		>"$NBD_CONF"
-	nbd_serve
-	nbd_connect /dev/nbd0
+	NBD_USED=1
+	# Two servers of the same storage, two connections, set up together (a
+	# server takes seconds to start under TCG): the second is the path a
+	# multipath failover would switch to.  The kernel's nbd client cannot
+	# reconnect a device whose server died (nbd-client 3.24 -persist gives
+	# up at once), so a new connection is what a restarted server gets too.
+	nbd_serve 10809
+	nbd_serve 10810
+	nbd_connect /dev/nbd1 10810 &
+	nbd_connect /dev/nbd0 10809
+	wait $!
 	# jmb-path is the path to the storage, as multipath would be.
 	linear_dev jmb-path /dev/nbd0 $LEN
 	words=(io_hang_timeout 120 io_hang_interval 200 start_paused)
@@ -361,15 +369,11 @@ nbd_connect() {
 	) &
 	writer=$!
 	sleep 0.5
-	pkill -9 nbd-server
+	pkill -9 -f "nbd-10809.conf"
 	wait_io jmb-m hung 30
 	sleep 1
 	kill -0 $writer
-	# The kernel's nbd client cannot reconnect a device whose server died
-	# (nbd-client 3.24 -persist gives up at once): connect a new one and
-	# swap it in under the path, like a multipath failover.
-	nbd_serve
-	nbd_connect /dev/nbd1
+	# Fail over: the path goes to the other server.
 	echo "0 $LEN linear /dev/nbd1 0" | dmsetup reload jmb-path
 	dmsetup suspend jmb-path
 	dmsetup resume jmb-path
