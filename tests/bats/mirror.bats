@@ -195,6 +195,28 @@ dirty_count() {
 	dmsetup remove jmb-m
 }
 
+@test "a pivot whose commit fails does not happen: the job fails on the source" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready
+	fail_dev jmb-meta 2048
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m failed 10
+	[ "$(status_word jmb-m 12)" = "write:eio" ]
+	# The device goes on with the source, which takes the writes.
+	fill_random /dev/mapper/jmb-m 2
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	[ "$(sum_dev /dev/ram1 64)" != "$(sum_dev /dev/ram0 64)" ]
+	# Back before the table goes, so that its last commit records them.
+	heal_dev jmb-meta /dev/ram2 2048
+	dmsetup remove jmb-m
+
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(status_word jmb-m 2)" != completed ]
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
 @test "a dest that fails its flushes keeps complete from pivoting until it flushes again" {
 	cache_dev jmb-c1 65
 	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
