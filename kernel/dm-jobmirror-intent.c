@@ -110,8 +110,11 @@ static void jm_intent_failed(struct jobmirror *jm, int r)
 	if (!jm->meta_failed || !jm->meta_outage)
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
 	jm->meta_outage = jm->meta_failed;
-	if (!jm->suspended)
+	if (!jm->suspended) {
 		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
+		/* The worker carries out a stop. */
+		jm_job_kick(jm);
+	}
 	spin_unlock_irq(&jm->lock);
 }
 

@@ -710,7 +710,8 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	 * there and tries again if it can.
 	 */
 	r = jm_meta_commit(jm, true);
-	if (r) {
+	/* A failed dest flush still leaves the flag out: only a failed write keeps it. */
+	if (r && READ_ONCE(jm->meta_failed)) {
 		jm_log_name(jm, name);
 		DMERR("%s: failed while completing, metadata still says completed: error %d",
 		      name, r);

@@ -534,9 +534,12 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 	/*
 	 * A mirror's pivot not yet committed needs the dest flushed (a commit
 	 * whose flush failed, or any commit once a dest flush failed, leaves
-	 * the flag out); once committed, every later header keeps it.
+	 * the flag out) and the job still ready (a commit that overlapped
+	 * the pivot may have failed it: then writes go to the source alone);
+	 * once committed, every later header keeps it.
 	 */
-	if (completed && jm->intent && !jm->pivot_durable && (!may_complete || !jm->flushed))
+	if (completed && jm->intent && !jm->pivot_durable &&
+	    (!may_complete || !jm->flushed || state != DM_JOBMIRROR_STATE_READY))
 		completed = false;
 	spin_unlock_irq(&jm->lock);
 	if (was_failed)
@@ -609,13 +612,16 @@ int jm_meta_mark(struct jobmirror *jm)
 /*
  * A failed flush of the source in a mirror's commit is the source's
  * error (on_source_error); the commit is tried again within a second.
+ * The worker carries out a stop (on resume, if suspended).
  */
 static void jm_meta_source_error(struct jobmirror *jm, int err)
 {
 	spin_lock_irq(&jm->lock);
 	jm_job_error(jm, DM_JOBMIRROR_OP_READ, err, 0);
-	if (!jm->suspended)
+	if (!jm->suspended) {
 		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
+		jm_job_kick(jm);
+	}
 	spin_unlock_irq(&jm->lock);
 }
 
@@ -698,8 +704,11 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 	} else if (jm->intent) {
 		jm_meta_snapshot_add(jm);
 	}
-	/* A pivot needs its dest flush: without that it is not committed. */
-	r = jm_meta_write_snap(jm, was_failed, !dest_err);
+	/*
+	 * A pivot needs its dest flush: without that it is not committed.
+	 * Nor by a commit that overlapped it and failed to flush the source.
+	 */
+	r = jm_meta_write_snap(jm, was_failed, !dest_err && !src_err);
 out:
 	spin_lock_irq(&jm->lock);
 	if (!r && !dest_err && !src_err)

@@ -288,6 +288,27 @@ dirty_count() {
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$dst" ]
 }
 
+@test "on_source_error stop: a source flush failing in a commit pauses the job" {
+	cache_dev jmb-c0 65
+	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
+	flush_dev jmb-src "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
+		2 on_source_error stop
+	wait_state jmb-m ready
+	flush_dev jmb-src "$CACHE_DEV" $LEN fail
+	put_mib /dev/mapper/jmb-m 0 1 7
+	wait_state jmb-m standby 5
+	[ "$(status_word jmb-m 5)" = failed ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f1)" -ge 1 ]
+	flush_dev jmb-src "$CACHE_DEV" $LEN ok
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 5)" = ok ]
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev "$CACHE_DEV" 64)" ]
+}
+
 @test "offset, len and dirty track the work; len grows when a copied region is rewritten" {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 - 128 2 speed 8388608
 	sleep 1.5
