@@ -45,7 +45,8 @@ expect_sum() {
 }
 
 @test "a stream populates the dest while the device serves both, and completes by itself" {
-	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 4194304
+	# Slow enough (64 s for all) to be still running when checked below.
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 1048576
 	[ "$(status_word jmb-s 1)" = stream ]
 	[ "$(status_word jmb-s 2)" = running ]
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$SRC_SUM" ]
@@ -96,15 +97,16 @@ expect_sum() {
 }
 
 @test "a reloaded stream goes on from its metadata, not from scratch" {
-	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 8388608
-	sleep 2
+	# 2 MiB/s: 4 s copy at least 4 MiB, and the rest takes half a minute.
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 2097152
+	sleep 4
 	some_writes /dev/mapper/jmb-s
 	dmsetup suspend jmb-s
 	before=$(status_word jmb-s 3 | cut -d/ -f1)
 	dmsetup remove jmb-s
 	[ "$before" -gt 8192 ]
 
-	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 8388608
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 2097152
 	after=$(status_word jmb-s 3 | cut -d/ -f1)
 	# Within a region or two per copy slot of where it stopped.
 	[ "$after" -ge $((before - 16 * 128)) ]
