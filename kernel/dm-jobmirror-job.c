@@ -526,6 +526,18 @@ static void jm_flush_dest(struct jobmirror *jm)
 
 /* --- the state machine --- */
 
+/*
+ * The job was paused or resumed: a table loaded later starts in that
+ * state, so commit it soon.  Caller holds jm->lock.
+ */
+static void jm_meta_state_changed(struct jobmirror *jm)
+{
+	if (!jm->meta || jm->suspended)
+		return;
+	jm->meta_gen++;
+	mod_delayed_work(jm->wq, &jm->commit_dwork, 0);
+}
+
 /* What the worker does after a look at the job, outside the lock. */
 enum jm_step_action {
 	JM_STEP_NONE,
@@ -597,6 +609,7 @@ static enum jm_step_action jm_step(struct jobmirror *jm, unsigned long *start)
 		/* A stopped job holds no writes: they go to both devices. */
 		if (jm->route == JM_ROUTE_HOLD)
 			jm_release_hold(jm, JM_ROUTE_SYNC);
+		jm_meta_state_changed(jm);
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_PAUSED);
 		return JM_STEP_NONE;
 	}
@@ -775,6 +788,7 @@ static void jm_resume_job(struct jobmirror *jm)
 	/* Try the metadata device again (a suspended one does on resume). */
 	if (jm->meta && jm->meta_failed && !jm->suspended)
 		queue_work(jm->wq, &jm->commit_work);
+	jm_meta_state_changed(jm);
 	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_RESUMED);
 }
 

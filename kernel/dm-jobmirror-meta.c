@@ -62,7 +62,8 @@
  * @nr_dirty: bits set.
  * @bitmap_blocks: N, the bitmap's blocks in each area.
  * @bitmap_crc: crc32c of the area's N bitmap blocks.
- * @state: enum dm_jobmirror_state at the commit (for the record).
+ * @state: enum dm_jobmirror_state at the commit; a job paused then
+ *	(paused or standby) starts paused when loaded again.
  */
 struct jm_meta_header {
 	__le32 magic;
@@ -260,9 +261,11 @@ static int jm_meta_format(struct jobmirror *jm)
 	memset(jm->meta_buf, 0, JM_META_BLOCK);
 	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_header_sector(1), jm->meta_buf,
 		       JM_META_BLOCK);
+	/* A job that starts paused is paused for a table loaded later too. */
 	if (!r)
 		r = jm_meta_write_area(jm, 0, 1, 0, jm->dirty, jm->nr_regions,
-				       DM_JOBMIRROR_STATE_RUNNING);
+				       jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED :
+							      DM_JOBMIRROR_STATE_RUNNING);
 	if (r) {
 		jm->ti->error = "cannot format the metadata device";
 		return r;
@@ -359,7 +362,7 @@ int jm_meta_load(struct jobmirror *jm)
 	const char *why = NULL;
 	struct jm_meta_header *h;
 	char name[DM_NAME_LEN];
-	u32 flags, crc, version;
+	u32 flags, crc, version, state;
 	int area, r;
 
 	mutex_lock(&jm->meta_lock);
@@ -376,6 +379,7 @@ int jm_meta_load(struct jobmirror *jm)
 	flags = le32_to_cpu(h->flags);
 	crc = le32_to_cpu(h->bitmap_crc);
 	version = le32_to_cpu(h->version);
+	state = le32_to_cpu(h->state);
 	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), words, bytes);
 	if (r) {
 		why = "cannot read the bitmap";
@@ -402,6 +406,8 @@ int jm_meta_load(struct jobmirror *jm)
 		bitmap_copy(jm->meta_disk, jm->meta_ok, jm->nr_regions);
 	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
+	jm->meta_paused = state == DM_JOBMIRROR_STATE_PAUSED ||
+			  state == DM_JOBMIRROR_STATE_STANDBY;
 	spin_unlock_irq(&jm->lock);
 out:
 	mutex_unlock(&jm->meta_lock);

@@ -261,6 +261,9 @@ static int jm_preresume(struct dm_target *ti)
 		jm->nr_dirty = 0;
 		jm->copied = jm->ti->len;
 		jm->work_total = jm->ti->len;
+	} else if (jm->meta_paused && jm->state == DM_JOBMIRROR_STATE_RUNNING) {
+		/* A job paused by its user stays paused, after a crash too. */
+		jm->state = DM_JOBMIRROR_STATE_PAUSED;
 	}
 	spin_unlock_irq(&jm->lock);
 	return 0;

@@ -65,11 +65,15 @@ setup() {
 	[ "$(sum_dev /dev/ram0 64)" = "$src" ]
 	dmsetup remove jmb-m
 
-	# A job that did not complete goes on from its bitmap: here, all of it.
+	# A job that did not complete goes on from its bitmap: here, all of it,
+	# and paused as it was.
 	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
 	dmsetup remove jmb-m
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$(status_word jmb-m 2)" = paused ]
+	[ "$(status_word jmb-m 4)" = "1024/1024" ]
+	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/ram1 64)" = "$src" ]
 }
@@ -174,6 +178,41 @@ dirty_count() {
 
 	heal_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(status_word jmb-m 2)" = paused ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "a paused job stays paused when its table is loaded again, after a crash too" {
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 2 speed 16777216
+	sleep 1
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m paused
+	dmsetup remove jmb-m
+	# Paused mid-copy: paused again, and nothing is copied until resume.
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(status_word jmb-m 2)" = paused ]
+	[ "$(status_word jmb-m 5)" = ok ]
+	n=$(dirty_count jmb-m)
+	[ "$n" -gt 0 ]
+	sleep 1
+	[ "$(dirty_count jmb-m)" = "$n" ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	# The periodic commits stop once nothing changes: only the pause's
+	# own commit records the standby that follows, then a crash.
+	sleep 3
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m standby
+	sleep 1
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(status_word jmb-m 2)" = paused ]
+	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
 }

@@ -8,7 +8,7 @@ load helpers
 @test "the module registers the jobmirror target with its version" {
 	run dmsetup targets
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ jobmirror\ +v0\.3\.0 ]]
+	[[ "$output" =~ jobmirror\ +v0\.4\.0 ]]
 }
 
 @test "the module unloads cleanly and loads again" {

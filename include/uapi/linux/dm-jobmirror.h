@@ -13,7 +13,7 @@
 
 #define DM_JOBMIRROR_TARGET_NAME	"jobmirror"
 #define DM_JOBMIRROR_VERSION_MAJOR	0
-#define DM_JOBMIRROR_VERSION_MINOR	3
+#define DM_JOBMIRROR_VERSION_MINOR	4
 #define DM_JOBMIRROR_VERSION_PATCH	0
 
 /* Job modes (table word 1). */
