@@ -156,6 +156,20 @@ dirty_count() {
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+# crash_to_paused: the metadata device (jmb-meta) fails and the table
+# goes, a crash for the job; loaded again on it healed, the job is paused
+# as it was, and once resumed it copies what its bitmap holds.
+crash_to_paused() {
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	[ "$(status_word jmb-m 2)" = paused ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
 @test "writes made while the metadata device failed are recorded once it is back" {
 	linear_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 \
@@ -173,15 +187,7 @@ dirty_count() {
 	heal_dev jmb-meta /dev/ram2 2048
 	# The next try (within about a second) records them.
 	sleep 2.5
-	fail_dev jmb-meta 2048
-	dmsetup remove jmb-m
-
-	heal_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
-	[ "$(status_word jmb-m 2)" = paused ]
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	crash_to_paused
 }
 
 @test "a paused job stays paused when its table is loaded again, after a crash too" {
@@ -207,14 +213,7 @@ dirty_count() {
 	dmsetup message jmb-m 0 pause
 	wait_state jmb-m standby
 	sleep 1
-	fail_dev jmb-meta 2048
-	dmsetup remove jmb-m
-	heal_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
-	[ "$(status_word jmb-m 2)" = paused ]
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	crash_to_paused
 }
 
 @test "a failing metadata device fails the job, never a user write" {
@@ -302,15 +301,22 @@ dirty_count() {
 	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
-@test "a source that fails its flushes: source errors in commits, and complete still pivots" {
+# source_flush_fails POLICY: a mirror in ready, with on_source_error
+# POLICY, of a source (on a write-cached device) whose flushes fail from
+# then on; writes to three copied regions follow.
+source_flush_fails() {
 	cache_dev jmb-c0 65
 	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
 	flush_dev jmb-src "$CACHE_DEV" $LEN ok
 	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
-		2 on_source_error ignore
+		2 on_source_error "$1"
 	wait_state jmb-m ready
 	flush_dev jmb-src "$CACHE_DEV" $LEN fail
 	put_mib /dev/mapper/jmb-m 0 1 7
+}
+
+@test "a source that fails its flushes: source errors in commits, and complete still pivots" {
+	source_flush_fails ignore
 	sleep 2.5
 	# The periodic commits fail to flush the source: a source error each.
 	[ "$(status_word jmb-m 9 | cut -d/ -f1)" -ge 1 ]
@@ -328,14 +334,7 @@ dirty_count() {
 }
 
 @test "on_source_error stop: a source flush failing in a commit pauses the job" {
-	cache_dev jmb-c0 65
-	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
-	flush_dev jmb-src "$CACHE_DEV" $LEN ok
-	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
-		2 on_source_error stop
-	wait_state jmb-m ready
-	flush_dev jmb-src "$CACHE_DEV" $LEN fail
-	put_mib /dev/mapper/jmb-m 0 1 7
+	source_flush_fails stop
 	wait_state jmb-m standby 5
 	[ "$(status_word jmb-m 5)" = failed ]
 	[ "$(status_word jmb-m 9 | cut -d/ -f1)" -ge 1 ]
