@@ -605,6 +605,8 @@ static int cmd_create(int argc, char **argv)
 	char optwords[512] = "", num[32], params[1024], reason[256];
 	uint64_t region = 64 * 1024, v, sectors = 0;
 	unsigned int nwords = 0;
+	struct jm_device dev;
+	bool paused = false;
 	const char *key;
 	int c, r, kmsg;
 
@@ -669,6 +671,7 @@ static int cmd_create(int argc, char **argv)
 		case OPT_PAUSED:
 			add_opt(optwords, sizeof(optwords), &nwords,
 				jm_opt_names[DM_JOBMIRROR_OPT_START_PAUSED], NULL);
+			paused = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -702,6 +705,12 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (kmsg >= 0)
 		close(kmsg);
+	/* A metadata device may hold a paused or completed job: say so. */
+	if (jm_dm_get(argv[optind], &dev) == JM_GET_OK &&
+	    dev.status.state != DM_JOBMIRROR_STATE_RUNNING && !paused)
+		err("create %s: the job is %s, as its metadata device recorded%s", argv[optind],
+		    jm_state_names[dev.status.state],
+		    dev.status.state == DM_JOBMIRROR_STATE_PAUSED ? "; dmtool resume goes on" : "");
 	return EXIT_OK;
 }
 
@@ -814,6 +823,10 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			last_tick = ticks;
 			print_progress(dev, tty, rate);
 		}
+		if (first && !wait_over(st, want) &&
+		    (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY))
+			err("%s %s: the job is %s: waiting for dmtool resume %s", cmd, name,
+			    jm_state_names[st], name);
 		first = false;
 		if (wait_over(st, want)) {
 			rc = st == DM_JOBMIRROR_STATE_CANCELLED || st == DM_JOBMIRROR_STATE_FAILED ?

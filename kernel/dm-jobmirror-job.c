@@ -161,6 +161,21 @@ static void jm_release_hold(struct jobmirror *jm, enum jm_route route)
 }
 
 /*
+ * The job was paused or resumed, or a pause asked for, or it failed: a
+ * table loaded later starts paused or not by the header, so commit it
+ * soon.  While suspended the commit waits for postsuspend or the resume
+ * (jm_job_resume()).  Caller holds jm->lock (any context).
+ */
+static void jm_meta_state_changed(struct jobmirror *jm)
+{
+	if (!jm->meta)
+		return;
+	jm->meta_gen++;
+	if (!jm->suspended)
+		mod_delayed_work(jm->wq, &jm->commit_dwork, 0);
+}
+
+/*
  * The job ends in state failed; caller holds jm->lock and raises the event.
  * A mirror device goes on with the source alone, a stream device as it
  * is: what is populated from the dest, the rest from the source.
@@ -172,6 +187,7 @@ static void jm_job_fail(struct jobmirror *jm, int op, int err)
 		jm_release_hold(jm, JM_ROUTE_SOURCE);
 	jm->job_error_op = op;
 	jm->job_errno = err;
+	jm_meta_state_changed(jm);
 }
 
 /**
@@ -210,8 +226,10 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 		jm->iostatus = err == -ENOSPC ? DM_JOBMIRROR_IOSTATUS_NOSPACE :
 						DM_JOBMIRROR_IOSTATUS_FAILED;
 		if (jm->state == DM_JOBMIRROR_STATE_RUNNING ||
-		    jm->state == DM_JOBMIRROR_STATE_READY)
+		    jm->state == DM_JOBMIRROR_STATE_READY) {
 			jm->pause_requested = true;
+			jm_meta_state_changed(jm);
+		}
 		break;
 	default:
 		jm_job_fail(jm, op, err);
@@ -526,18 +544,6 @@ static void jm_flush_dest(struct jobmirror *jm)
 
 /* --- the state machine --- */
 
-/*
- * The job was paused or resumed: a table loaded later starts in that
- * state, so commit it soon.  Caller holds jm->lock.
- */
-static void jm_meta_state_changed(struct jobmirror *jm)
-{
-	if (!jm->meta || jm->suspended)
-		return;
-	jm->meta_gen++;
-	mod_delayed_work(jm->wq, &jm->commit_dwork, 0);
-}
-
 /* What the worker does after a look at the job, outside the lock. */
 enum jm_step_action {
 	JM_STEP_NONE,
@@ -708,6 +714,11 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	}
 	jm->meta_completed = false;
 	if (r) {
+		/*
+		 * A commit that overlapped this one may have written the flag:
+		 * the next commit, retried every second, takes it back.
+		 */
+		jm_meta_state_changed(jm);
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
 		/* Writes do not wait through the back-off. */
 		if (jm->route == JM_ROUTE_HOLD)
@@ -816,6 +827,8 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 			r = -EBUSY;
 		else
 			jm->pause_requested = true;
+		if (!r)
+			jm_meta_state_changed(jm);
 		break;
 	case DM_JOBMIRROR_MSG_RESUME:
 		if (st != DM_JOBMIRROR_STATE_PAUSED && st != DM_JOBMIRROR_STATE_STANDBY)
@@ -934,6 +947,9 @@ void jm_job_resume(struct jobmirror *jm)
 	jm->suspended = false;
 	if (jm->meta && jm->meta_failed)
 		queue_work(jm->wq, &jm->commit_work);
+	/* A change of state while suspended is committed now. */
+	if (jm->meta && jm->meta_gen != jm->meta_committed)
+		mod_delayed_work(jm->wq, &jm->commit_dwork, 0);
 	spin_unlock_irq(&jm->lock);
 	jm_job_kick(jm);
 }

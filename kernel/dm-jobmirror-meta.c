@@ -46,6 +46,12 @@
 
 /* The job finished: every region is in the dest. */
 #define JM_META_F_COMPLETED	BIT(0)
+/*
+ * The job was paused (paused, standby, or a pause pending): a table loaded
+ * on it starts paused.  Since target 0.4, which commits on pause and
+ * resume; the state field of older headers may be stale.
+ */
+#define JM_META_F_PAUSED	BIT(1)
 
 /*
  * struct jm_meta_header - block 0 or 1 of the metadata device.
@@ -62,8 +68,7 @@
  * @nr_dirty: bits set.
  * @bitmap_blocks: N, the bitmap's blocks in each area.
  * @bitmap_crc: crc32c of the area's N bitmap blocks.
- * @state: enum dm_jobmirror_state at the commit; a job paused then
- *	(paused or standby) starts paused when loaded again.
+ * @state: enum dm_jobmirror_state at the commit (for the record).
  */
 struct jm_meta_header {
 	__le32 magic;
@@ -262,10 +267,12 @@ static int jm_meta_format(struct jobmirror *jm)
 	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_header_sector(1), jm->meta_buf,
 		       JM_META_BLOCK);
 	/* A job that starts paused is paused for a table loaded later too. */
-	if (!r)
+	if (!r && jm->cfg.start_paused)
+		r = jm_meta_write_area(jm, 0, 1, JM_META_F_PAUSED, jm->dirty, jm->nr_regions,
+				       DM_JOBMIRROR_STATE_PAUSED);
+	else if (!r)
 		r = jm_meta_write_area(jm, 0, 1, 0, jm->dirty, jm->nr_regions,
-				       jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED :
-							      DM_JOBMIRROR_STATE_RUNNING);
+				       DM_JOBMIRROR_STATE_RUNNING);
 	if (r) {
 		jm->ti->error = "cannot format the metadata device";
 		return r;
@@ -362,7 +369,7 @@ int jm_meta_load(struct jobmirror *jm)
 	const char *why = NULL;
 	struct jm_meta_header *h;
 	char name[DM_NAME_LEN];
-	u32 flags, crc, version, state;
+	u32 flags, crc, version;
 	int area, r;
 
 	mutex_lock(&jm->meta_lock);
@@ -379,7 +386,6 @@ int jm_meta_load(struct jobmirror *jm)
 	flags = le32_to_cpu(h->flags);
 	crc = le32_to_cpu(h->bitmap_crc);
 	version = le32_to_cpu(h->version);
-	state = le32_to_cpu(h->state);
 	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), words, bytes);
 	if (r) {
 		why = "cannot read the bitmap";
@@ -406,8 +412,7 @@ int jm_meta_load(struct jobmirror *jm)
 		bitmap_copy(jm->meta_disk, jm->meta_ok, jm->nr_regions);
 	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
-	jm->meta_paused = state == DM_JOBMIRROR_STATE_PAUSED ||
-			  state == DM_JOBMIRROR_STATE_STANDBY;
+	jm->meta_paused = flags & JM_META_F_PAUSED;
 	spin_unlock_irq(&jm->lock);
 out:
 	mutex_unlock(&jm->meta_lock);
@@ -531,12 +536,16 @@ static void jm_meta_snapshot_add(struct jobmirror *jm)
 static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_complete)
 {
 	enum dm_jobmirror_state state;
-	bool completed;
+	bool completed, paused;
 	int r = 0;
 
 	spin_lock_irq(&jm->lock);
 	state = jm->state;
 	completed = jm->meta_completed;
+	/* A pause asked for and not yet reached is a pause too. */
+	paused = state == DM_JOBMIRROR_STATE_PAUSED || state == DM_JOBMIRROR_STATE_STANDBY ||
+		 (jm->pause_requested && (state == DM_JOBMIRROR_STATE_RUNNING ||
+					  state == DM_JOBMIRROR_STATE_READY));
 	/*
 	 * A mirror's pivot not yet committed needs the dest flushed (a commit
 	 * whose flush failed, or any commit once a dest flush failed, leaves
@@ -552,7 +561,8 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 		r = jm_meta_invalidate(jm, !jm->meta_area);
 	if (!r)
 		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
-				       completed ? JM_META_F_COMPLETED : 0, jm->meta_snap,
+				       (completed ? JM_META_F_COMPLETED : 0) |
+				       (paused ? JM_META_F_PAUSED : 0), jm->meta_snap,
 				       bitmap_weight(jm->meta_snap, jm->nr_regions), state);
 	/* The area written to stays the older one until a commit succeeds. */
 	if (!r) {

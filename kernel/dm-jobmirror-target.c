@@ -264,6 +264,9 @@ static int jm_preresume(struct dm_target *ti)
 	} else if (jm->meta_paused && jm->state == DM_JOBMIRROR_STATE_RUNNING) {
 		/* A job paused by its user stays paused, after a crash too. */
 		jm->state = DM_JOBMIRROR_STATE_PAUSED;
+	} else if (!jm->meta_paused && jm->state == DM_JOBMIRROR_STATE_PAUSED) {
+		/* start_paused: committed on resume, see jm_job_resume(). */
+		jm->meta_gen++;
 	}
 	spin_unlock_irq(&jm->lock);
 	return 0;

@@ -275,7 +275,7 @@ struct jobmirror {
 	u64 meta_committed;	/* meta_gen of the last commit */
 	u64 meta_redirty;	/* bumped when a copy leaves regions dirty */
 	bool meta_completed;	/* the job is (being) committed as completed */
-	bool meta_paused;	/* the loaded header says paused or standby */
+	bool meta_paused;	/* the loaded header has the paused flag */
 	bool pivot_durable;	/* mirror: that commit is done */
 	unsigned int meta_epoch;	/* intent: writes now count in this epoch */
 	unsigned long meta_inflight[JM_EPOCHS];	/* intent: writes in flight */

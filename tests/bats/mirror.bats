@@ -214,6 +214,24 @@ crash_to_paused() {
 	wait_state jmb-m standby
 	sleep 1
 	crash_to_paused
+	# The resume is committed at once too: after a crash the job runs.
+	sleep 1
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready 10
+	dmsetup remove jmb-m
+	# start_paused on a device that holds a running job: paused from then
+	# on, and dmtool create says so when it loads such a job.
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 1 start_paused
+	dmsetup remove jmb-m
+	linear_dev jmb-src /dev/ram0 $LEN
+	run "$DMTOOL" create jmb-m --mode mirror --source /dev/mapper/jmb-src --dest /dev/ram1 \
+		--metadata /dev/mapper/jmb-meta --region-size 64K
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"create jmb-m: the job is paused, as its metadata device recorded"* ]]
+	[ "$(status_word jmb-m 2)" = paused ]
 }
 
 @test "a failing metadata device fails the job, never a user write" {
