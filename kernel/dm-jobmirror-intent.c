@@ -100,9 +100,9 @@ void jm_intent_done(struct jobmirror *jm, struct jm_bio *jb)
 /*
  * A commit failed: a job error, once per outage of the metadata device
  * (a failed flush of the dest each time; jm_meta_commit() raises the
- * source's).  It is tried again every
- * second, whatever the job's state, for writes go out unmarked meanwhile;
- * a suspended device tries again on resume.
+ * source's).  It is tried again every second, whatever the job's state,
+ * for writes go out unmarked meanwhile; a suspended device tries again
+ * on resume.
  */
 static void jm_intent_failed(struct jobmirror *jm, int r)
 {

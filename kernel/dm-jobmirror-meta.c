@@ -261,18 +261,17 @@ static int jm_meta_invalidate(struct jobmirror *jm, unsigned int area)
 /* Format: area 0 with every region still to copy, area 1 invalid. */
 static int jm_meta_format(struct jobmirror *jm)
 {
+	bool paused = jm->cfg.start_paused;
 	int r;
 
 	memset(jm->meta_buf, 0, JM_META_BLOCK);
 	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_header_sector(1), jm->meta_buf,
 		       JM_META_BLOCK);
 	/* A job that starts paused is paused for a table loaded later too. */
-	if (!r && jm->cfg.start_paused)
-		r = jm_meta_write_area(jm, 0, 1, JM_META_F_PAUSED, jm->dirty, jm->nr_regions,
-				       DM_JOBMIRROR_STATE_PAUSED);
-	else if (!r)
-		r = jm_meta_write_area(jm, 0, 1, 0, jm->dirty, jm->nr_regions,
-				       DM_JOBMIRROR_STATE_RUNNING);
+	if (!r)
+		r = jm_meta_write_area(jm, 0, 1, paused ? JM_META_F_PAUSED : 0, jm->dirty,
+				       jm->nr_regions, paused ? DM_JOBMIRROR_STATE_PAUSED :
+								DM_JOBMIRROR_STATE_RUNNING);
 	if (r) {
 		jm->ti->error = "cannot format the metadata device";
 		return r;
