@@ -705,9 +705,13 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (kmsg >= 0)
 		close(kmsg);
-	/* A metadata device may hold a paused or completed job: say so. */
+	/*
+	 * A metadata device may hold a completed or paused job: say so (a
+	 * small mirror may be ready already, which its metadata did not do).
+	 */
 	if (jm_dm_get(argv[optind], &dev) == JM_GET_OK &&
-	    dev.status.state != DM_JOBMIRROR_STATE_RUNNING && !paused)
+	    (dev.status.state == DM_JOBMIRROR_STATE_COMPLETED ||
+	     (dev.status.state == DM_JOBMIRROR_STATE_PAUSED && !paused)))
 		err("create %s: the job is %s, as its metadata device recorded%s", argv[optind],
 		    jm_state_names[dev.status.state],
 		    dev.status.state == DM_JOBMIRROR_STATE_PAUSED ? "; dmtool resume goes on" : "");
