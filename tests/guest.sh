@@ -48,7 +48,7 @@ done
 for b in "$top"/tests/bats/*.bats; do
 	n=$(basename "$b" .bats)
 	wanted "$n" || continue
-	run_suite "bats-$n" bats --tap "$b"
+	run_suite "bats-$n" bats --tap --timing "$b"
 done
 
 # Nothing may be left behind by the suites.
