@@ -18,10 +18,15 @@
  *
  * where N is the bitmap's size in blocks.  Every field is little endian.
  * A device whose first block is all zero is formatted on table load.
+ * Once the target knows what an area's bitmap blocks hold (it wrote or
+ * read them), a commit to that area writes only the blocks that changed:
+ * the area's header is not the newest while they are written, so a crash
+ * then finds the other area as before.
  */
 #include <linux/bio.h>
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/slab.h>
@@ -43,6 +48,8 @@
 #define JM_META_CRC_SEED	0xffffffffU
 /* Longs of the bitmap copied per hold of jobmirror.lock (8 KiB). */
 #define JM_META_SNAP_LONGS	1024
+/* Unchanged bitmap blocks written anyway to join two runs of changed ones. */
+#define JM_META_GAP_BLOCKS	4
 
 /* The job finished: every region is in the dest. */
 #define JM_META_F_COMPLETED	BIT(0)
@@ -98,32 +105,79 @@ static sector_t jm_meta_bitmap_sector(struct jobmirror *jm, unsigned int area)
 	return (2 + (sector_t)area * jm->meta_blocks) * JM_META_BLOCK_SECTORS;
 }
 
-/* Read or write @len bytes of @buf (vmalloc'ed) at @sector, synchronously. */
-static int jm_meta_io(struct jobmirror *jm, blk_opf_t opf, sector_t sector,
-		      void *buf, size_t len)
+/* Bios of the metadata device in flight together, and their first error. */
+struct jm_meta_batch {
+	atomic_t pending;
+	blk_status_t status;
+	struct completion done;
+};
+
+static void jm_meta_batch_init(struct jm_meta_batch *b)
+{
+	atomic_set(&b->pending, 1);
+	b->status = BLK_STS_OK;
+	init_completion(&b->done);
+}
+
+static void jm_meta_end_io(struct bio *bio)
+{
+	struct jm_meta_batch *b = bio->bi_private;
+
+	/* Any error will do: keep one. */
+	if (bio->bi_status)
+		WRITE_ONCE(b->status, bio->bi_status);
+	bio_put(bio);
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/* Wait for every bio of @b; returns the first error. */
+static int jm_meta_batch_wait(struct jm_meta_batch *b)
+{
+	if (!atomic_dec_and_test(&b->pending))
+		wait_for_completion_io(&b->done);
+	return blk_status_to_errno(READ_ONCE(b->status));
+}
+
+/* Send bios for @len bytes of @buf (vmalloc'ed) at @sector, as part of @b. */
+static void jm_meta_submit(struct jobmirror *jm, struct jm_meta_batch *b, blk_opf_t opf,
+			   sector_t sector, void *buf, size_t len)
 {
 	struct block_device *bdev = jm->meta->bdev;
 	size_t done = 0, chunk;
 	struct bio *bio;
 	unsigned int i;
-	int r = 0;
 
 	if (op_is_write(opf))
 		flush_kernel_vmap_range(buf, len);
-	while (done < len && !r) {
+	while (done < len) {
 		bio = bio_alloc(bdev, bio_max_segs(DIV_ROUND_UP(len - done, PAGE_SIZE) + 1),
 				opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = sector + (done >> SECTOR_SHIFT);
+		bio->bi_end_io = jm_meta_end_io;
+		bio->bi_private = b;
 		for (i = 0; i < bio->bi_max_vecs && done < len; i++, done += chunk) {
 			chunk = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(buf + done));
 			__bio_add_page(bio, vmalloc_to_page(buf + done), chunk,
 				       offset_in_page(buf + done));
 		}
-		r = submit_bio_wait(bio);
-		bio_put(bio);
+		atomic_inc(&b->pending);
+		submit_bio(bio);
 		/* The flush is needed before the first bio only; FUA stays. */
 		opf &= ~REQ_PREFLUSH;
 	}
+}
+
+/* Read or write @len bytes of @buf (vmalloc'ed) at @sector, synchronously. */
+static int jm_meta_io(struct jobmirror *jm, blk_opf_t opf, sector_t sector,
+		      void *buf, size_t len)
+{
+	struct jm_meta_batch b;
+	int r;
+
+	jm_meta_batch_init(&b);
+	jm_meta_submit(jm, &b, opf, sector, buf, len);
+	r = jm_meta_batch_wait(&b);
 	if (!op_is_write(opf))
 		invalidate_kernel_vmap_range(buf, len);
 	return r;
@@ -193,11 +247,11 @@ static int jm_meta_pick(struct jobmirror *jm)
 	return area;
 }
 
-/* Fill jm->meta_buf's bitmap part from @bits; returns the bitmap's crc. */
+/* Fill jm->meta_pack from @bits; returns the bitmap's crc. */
 static u32 jm_meta_pack(struct jobmirror *jm, const unsigned long *bits)
 {
 	size_t bytes = (size_t)jm->meta_blocks * JM_META_BLOCK;
-	__le32 *words = jm->meta_buf + JM_META_BLOCK;
+	__le32 *words = jm->meta_pack;
 	size_t i, n = BITS_TO_U32(jm->nr_regions);
 
 	memset(words, 0, bytes);
@@ -207,9 +261,61 @@ static u32 jm_meta_pack(struct jobmirror *jm, const unsigned long *bits)
 	return crc32c(JM_META_CRC_SEED, words, bytes);
 }
 
+/* Whether bitmap block @i of jm->meta_pack differs from what @area holds. */
+static bool jm_meta_block_changed(struct jobmirror *jm, unsigned int area, unsigned int i)
+{
+	size_t off = (size_t)i * JM_META_BLOCK;
+
+	return !jm->meta_held_ok[area] ||
+	       memcmp(jm->meta_pack + off, jm->meta_held[area] + off, JM_META_BLOCK);
+}
+
 /*
- * Write @bits as area @area, with @seq and @flags: bitmap first, then the
- * header, flushed and FUA.
+ * Write the bitmap blocks of jm->meta_pack that differ from what @area
+ * holds (all of them if that is not known), all at once.  Afterwards
+ * meta_held[@area] is jm->meta_pack, if the writes succeeded.
+ */
+static int jm_meta_write_bitmap(struct jobmirror *jm, unsigned int area)
+{
+	sector_t base = jm_meta_bitmap_sector(jm, area);
+	unsigned int i = 0, start, end, gap;
+	struct jm_meta_batch b;
+	struct blk_plug plug;
+	int r;
+
+	jm_meta_batch_init(&b);
+	blk_start_plug(&plug);
+	while (i < jm->meta_blocks) {
+		if (!jm_meta_block_changed(jm, area, i++))
+			continue;
+		start = i - 1;
+		end = i;
+		/* Join runs with a few unchanged blocks between them. */
+		for (gap = 0; i < jm->meta_blocks && gap <= JM_META_GAP_BLOCKS; i++) {
+			if (jm_meta_block_changed(jm, area, i)) {
+				end = i + 1;
+				gap = 0;
+			} else {
+				gap++;
+			}
+		}
+		i = end;
+		jm_meta_submit(jm, &b, REQ_OP_WRITE, base + (sector_t)start * JM_META_BLOCK_SECTORS,
+			       jm->meta_pack + (size_t)start * JM_META_BLOCK,
+			       (size_t)(end - start) * JM_META_BLOCK);
+	}
+	blk_finish_plug(&plug);
+	r = jm_meta_batch_wait(&b);
+	/* Until the header is written too, nothing is known of the area. */
+	jm->meta_held_ok[area] = false;
+	if (!r)
+		swap(jm->meta_pack, jm->meta_held[area]);
+	return r;
+}
+
+/*
+ * Write @bits as area @area, with @seq and @flags: the bitmap blocks that
+ * changed first, then the header, flushed and FUA.
  */
 static int jm_meta_write_area(struct jobmirror *jm, unsigned int area, u64 seq,
 			      u32 flags, const unsigned long *bits, unsigned long nr_dirty,
@@ -219,8 +325,7 @@ static int jm_meta_write_area(struct jobmirror *jm, unsigned int area, u64 seq,
 	u32 crc = jm_meta_pack(jm, bits);
 	int r;
 
-	r = jm_meta_io(jm, REQ_OP_WRITE, jm_meta_bitmap_sector(jm, area),
-		       jm->meta_buf + JM_META_BLOCK, (size_t)jm->meta_blocks * JM_META_BLOCK);
+	r = jm_meta_write_bitmap(jm, area);
 	if (r)
 		return r;
 	memset(h, 0, JM_META_BLOCK);
@@ -238,8 +343,11 @@ static int jm_meta_write_area(struct jobmirror *jm, unsigned int area, u64 seq,
 	h->bitmap_crc = cpu_to_le32(crc);
 	h->state = cpu_to_le32(state);
 	h->crc = cpu_to_le32(jm_meta_header_crc(h));
-	return jm_meta_io(jm, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
-			  jm_meta_header_sector(area), h, JM_META_BLOCK);
+	r = jm_meta_io(jm, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+		       jm_meta_header_sector(area), h, JM_META_BLOCK);
+	/* A failed flush may have lost the bitmap blocks: write them all next. */
+	jm->meta_held_ok[area] = !r;
+	return r;
 }
 
 /*
@@ -318,9 +426,13 @@ int jm_meta_open(struct jobmirror *jm)
 		ti->error = "the metadata device's block size is above 4 KiB";
 		return -EINVAL;
 	}
-	/* One header block and the bitmap. */
-	jm->meta_buf = vzalloc((1 + (size_t)jm->meta_blocks) * JM_META_BLOCK);
-	if (!jm->meta_buf) {
+	/* The two headers; the bitmap as written, and as each area holds it. */
+	jm->meta_buf = vzalloc(2 * JM_META_BLOCK);
+	jm->meta_pack = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
+	jm->meta_held[0] = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
+	jm->meta_held[1] = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
+	if (!jm->meta_buf || !jm->meta_pack || !jm->meta_held[0] || !jm->meta_held[1]) {
+		jm_meta_exit(jm);
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
 	}
@@ -364,7 +476,8 @@ int jm_meta_load(struct jobmirror *jm)
 {
 	size_t bytes = (size_t)jm->meta_blocks * JM_META_BLOCK;
 	size_t i, n = BITS_TO_U32(jm->nr_regions);
-	__le32 *words = jm->meta_buf + JM_META_BLOCK;
+	u32 *words = jm->meta_pack;
+	const __le32 *disk;
 	const char *why = NULL;
 	struct jm_meta_header *h;
 	char name[DM_NAME_LEN];
@@ -378,36 +491,41 @@ int jm_meta_load(struct jobmirror *jm)
 		why = area == -ENODATA ? "its first block was erased" : jm->ti->error;
 		goto out;
 	}
-	/* The bitmap goes where header 1 was read: keep what we need. */
 	h = jm->meta_buf + area * JM_META_BLOCK;
 	jm->meta_seq = le64_to_cpu(h->seq);
 	jm->meta_area = area;
 	flags = le32_to_cpu(h->flags);
 	crc = le32_to_cpu(h->bitmap_crc);
 	version = le32_to_cpu(h->version);
-	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), words, bytes);
+	/* Read into what the area holds; the other area is not known. */
+	jm->meta_held_ok[0] = false;
+	jm->meta_held_ok[1] = false;
+	disk = jm->meta_held[area];
+	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), jm->meta_held[area],
+		       bytes);
 	if (r) {
 		why = "cannot read the bitmap";
 		goto out;
 	}
-	if (crc32c(JM_META_CRC_SEED, words, bytes) != crc) {
+	if (crc32c(JM_META_CRC_SEED, disk, bytes) != crc) {
 		r = -EILSEQ;
 		why = "bitmap checksum mismatch";
 		goto out;
 	}
+	jm->meta_held_ok[area] = true;
 	for (i = 0; i < n; i++)
-		((u32 *)words)[i] = le32_to_cpu(words[i]);
+		words[i] = le32_to_cpu(disk[i]);
 	spin_lock_irq(&jm->lock);
 	if (jm->intent && version == JM_META_VERSION_NO_INTENT)
 		bitmap_fill(jm->dirty, jm->nr_regions);
 	else
-		bitmap_from_arr32(jm->dirty, (u32 *)words, jm->nr_regions);
+		bitmap_from_arr32(jm->dirty, words, jm->nr_regions);
 	jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
 	jm->copied = min_t(sector_t, jm->ti->len,
 			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
 	/* What the device holds is marked; writes elsewhere wait for a commit. */
 	if (jm->intent) {
-		bitmap_from_arr32(jm->meta_ok, (u32 *)words, jm->nr_regions);
+		bitmap_from_arr32(jm->meta_ok, words, jm->nr_regions);
 		bitmap_copy(jm->meta_disk, jm->meta_ok, jm->nr_regions);
 	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
@@ -745,6 +863,12 @@ void jm_meta_exit(struct jobmirror *jm)
 
 	vfree(jm->meta_buf);
 	jm->meta_buf = NULL;
+	vfree(jm->meta_pack);
+	jm->meta_pack = NULL;
+	vfree(jm->meta_held[0]);
+	jm->meta_held[0] = NULL;
+	vfree(jm->meta_held[1]);
+	jm->meta_held[1] = NULL;
 	kvfree(jm->meta_snap);
 	jm->meta_snap = NULL;
 	kvfree(jm->meta_ok);

@@ -231,7 +231,10 @@ struct jobmirror {
 
 	/* The metadata device, see dm-jobmirror-meta.c; meta_lock serialises I/O. */
 	struct mutex meta_lock;
-	void *meta_buf;
+	void *meta_buf;		/* the two header blocks */
+	void *meta_pack;	/* a bitmap as the device holds it (scratch) */
+	void *meta_held[2];	/* what each area's bitmap blocks hold ... */
+	bool meta_held_ok[2];	/* ... if known (then commits write what changed) */
 	unsigned long *meta_snap;
 	unsigned int meta_blocks;
 	unsigned int meta_area;

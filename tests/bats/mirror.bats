@@ -141,6 +141,62 @@ dirty_count() {
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+# sectors_written NAME: sectors written to the dm device NAME so far.
+sectors_written() {
+	awk '{ print $7 }' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")/stat"
+}
+
+# big_crash_reload: remove jmb-m (a 64 GiB mirror of zeros, 4 KiB regions)
+# with its metadata device failing, as a crash would leave it, and load it
+# again paused; each time the dirty count it loads is what it was.
+big_crash_reload() {
+	local want
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m paused
+	# Let the commits settle: what is on the device is then what is dirty.
+	sleep 3.5
+	want=$(dirty_count jmb-m)
+	fail_dev jmb-meta 16384
+	dmsetup remove jmb-m
+	heal_dev jmb-meta /dev/ram2 16384
+	jm_create jmb-m $BIG mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8
+	echo "dirty before the crash $want, after $(dirty_count jmb-m)"
+	[ "$(dirty_count jmb-m)" = "$want" ]
+	[ "$(status_word jmb-m 2)" = paused ]
+}
+
+@test "a large mirror's commits write only the bitmap blocks that changed" {
+	# 64 GiB from and to the zero target in 4 KiB regions: 16 Mi regions, a
+	# bitmap of 2 MiB in each metadata area, 128 MiB of copying per block.
+	BIG=134217728
+	dmsetup create jmb-zs --table "0 $BIG zero"
+	dmsetup create jmb-zd --table "0 $BIG zero"
+	linear_dev jmb-meta /dev/ram2 16384
+	jm_create jmb-m $BIG mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8 \
+		2 speed 33554432
+	sleep 2
+	w0=$(sectors_written jmb-meta)
+	# Writes to regions copied (each waits for a commit that marks it) and not.
+	put_mib /dev/mapper/jmb-m 1 2 3 40000 60000
+	sleep 4
+	w1=$(sectors_written jmb-meta)
+	echo "metadata written in 4 s: $(((w1 - w0) / 2)) KiB"
+	# Several commits, each writing a block or two and a header, where
+	# writing the whole bitmap would be 2 MiB each.
+	[ $((w1 - w0)) -gt 16 ]
+	[ $((w1 - w0)) -lt 4096 ]
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 262144 ]
+
+	# What those commits left on the device is the job's bitmap, loaded
+	# after a crash; and again after commits to the area it was loaded from.
+	big_crash_reload
+	dmsetup message jmb-m 0 resume
+	put_mib /dev/mapper/jmb-m 1 50000
+	sleep 3
+	big_crash_reload
+	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
+}
+
 @test "a mirror cancelled before ready keeps tracking writes for a later table" {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 16777216
 	sleep 2
