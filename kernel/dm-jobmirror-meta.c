@@ -17,7 +17,8 @@
  *   2+N .. 2+2N-1: bitmap of area 1
  *
  * where N is the bitmap's size in blocks.  Every field is little endian.
- * A device whose first block is all zero is formatted on table load.
+ * A device whose first block is all zero is formatted on the first resume
+ * (not at table load: a live table may still commit to it).
  * Once the target knows what an area's bitmap blocks hold (it wrote or
  * read them), a commit to that area writes only the blocks that changed:
  * the area's header is not the newest while they are written, so a crash
@@ -380,12 +381,11 @@ static int jm_meta_format(struct jobmirror *jm)
 		r = jm_meta_write_area(jm, 0, 1, paused ? JM_META_F_PAUSED : 0, jm->dirty,
 				       jm->nr_regions, paused ? DM_JOBMIRROR_STATE_PAUSED :
 								DM_JOBMIRROR_STATE_RUNNING);
-	if (r) {
-		jm->ti->error = "cannot format the metadata device";
+	if (r)
 		return r;
-	}
 	jm->meta_seq = 1;
 	jm->meta_area = 0;
+	jm->meta_paused = paused;
 	if (jm->intent) {
 		bitmap_fill(jm->meta_ok, jm->nr_regions);
 		bitmap_fill(jm->meta_disk, jm->nr_regions);
@@ -403,9 +403,10 @@ static unsigned long *jm_meta_bitmap(struct jobmirror *jm)
  * jm_meta_open() - check or format the metadata device (table load).
  * @jm: the target, with its devices open and its bitmap allocated.
  *
- * A device whose first 4 KiB are zero is formatted; one that holds a job
- * of the same mode and geometry is accepted (its state is read on resume,
- * see jm_meta_load()); anything else is refused and left as it is.
+ * A device whose first 4 KiB are zero, or one that holds a job of the
+ * same mode and geometry, is accepted: it is formatted or read on the
+ * first resume, see jm_meta_load().  Anything else is refused and left as
+ * it is.
  *
  * Return: 0, or an error with ti->error set.
  */
@@ -454,7 +455,7 @@ int jm_meta_open(struct jobmirror *jm)
 	mutex_init(&jm->meta_lock);
 	r = jm_meta_pick(jm);
 	if (r == -ENODATA)
-		r = jm_meta_format(jm);
+		r = 0;
 	if (r < 0) {
 		jm_meta_exit(jm);
 		return r;
@@ -468,7 +469,8 @@ int jm_meta_open(struct jobmirror *jm)
  *
  * Done on the first resume, not at table load: when a table replaces a
  * live one on the same metadata device, the old one commits last in its
- * postsuspend, which comes after the new table's constructor.
+ * postsuspend, which comes after the new table's constructor.  A device
+ * whose first block is zero is formatted here, for the same reason.
  *
  * Return: 0 or an error (logged).
  */
@@ -485,10 +487,19 @@ int jm_meta_load(struct jobmirror *jm)
 	int area, r;
 
 	mutex_lock(&jm->meta_lock);
+	/* Nothing is known of what the areas hold until they are read. */
+	jm->meta_held_ok[0] = false;
+	jm->meta_held_ok[1] = false;
 	area = jm_meta_pick(jm);
+	if (area == -ENODATA) {
+		r = jm_meta_format(jm);
+		if (r)
+			why = "cannot format it";
+		goto out;
+	}
 	if (area < 0) {
-		r = -EINVAL;
-		why = area == -ENODATA ? "its first block was erased" : jm->ti->error;
+		r = area;
+		why = jm->ti->error;
 		goto out;
 	}
 	h = jm->meta_buf + area * JM_META_BLOCK;
@@ -497,9 +508,6 @@ int jm_meta_load(struct jobmirror *jm)
 	flags = le32_to_cpu(h->flags);
 	crc = le32_to_cpu(h->bitmap_crc);
 	version = le32_to_cpu(h->version);
-	/* Read into what the area holds; the other area is not known. */
-	jm->meta_held_ok[0] = false;
-	jm->meta_held_ok[1] = false;
 	disk = jm->meta_held[area];
 	r = jm_meta_io(jm, REQ_OP_READ, jm_meta_bitmap_sector(jm, area), jm->meta_held[area],
 		       bytes);

@@ -197,6 +197,34 @@ big_crash_reload() {
 	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
 }
 
+# zeroed_head DEV: whether the first 4 KiB of DEV are zero.
+zeroed_head() {
+	cmp -s -n 4096 "$1" /dev/zero
+}
+
+@test "a table load writes nothing to a zeroed metadata device: the first resume formats it" {
+	dmsetup create jmb-m --notable
+	dmsetup load jmb-m --table "0 $LEN jobmirror mirror /dev/ram0 /dev/ram1 /dev/ram2 128"
+	zeroed_head /dev/ram2
+	dmsetup resume jmb-m
+	run zeroed_head /dev/ram2
+	[ "$status" -ne 0 ]
+	wait_state jmb-m ready
+
+	# Erased under the live table, which commits on suspend once more after
+	# the new table's load: the new one is loadable, whatever it finds.
+	for round in 1 2; do
+		sleep 2.5
+		dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
+		put_mib /dev/mapper/jmb-m 1 30
+		dmsetup table jmb-m | dmsetup reload jmb-m
+		dmsetup resume jmb-m
+		wait_state jmb-m ready 30
+	done
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
+}
+
 @test "a mirror cancelled before ready keeps tracking writes for a later table" {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 2 speed 16777216
 	sleep 2
