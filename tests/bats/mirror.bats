@@ -197,9 +197,10 @@ big_crash_reload() {
 	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
 }
 
-# zeroed_head DEV: whether the first 4 KiB of DEV are zero.
+# zeroed_head DEV: whether the first 4 KiB of DEV are zero (read with
+# O_DIRECT: the target writes below the page cache).
 zeroed_head() {
-	cmp -s -n 4096 "$1" /dev/zero
+	dd if="$1" bs=4k count=1 iflag=direct status=none | cmp -s -n 4096 - /dev/zero
 }
 
 @test "a table load writes nothing to a zeroed metadata device: the first resume formats it" {
