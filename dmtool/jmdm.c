@@ -369,6 +369,7 @@ int jm_kmsg_mark(void)
 void jm_kmsg_reason(int fd, char *buf, size_t sz)
 {
 	static const char key[] = " " DM_JOBMIRROR_TARGET_NAME ": ";
+	static const char meta[] = "metadata device not loaded: ";
 	char rec[1024], *p, *e;
 	ssize_t n;
 
@@ -383,9 +384,17 @@ void jm_kmsg_reason(int fd, char *buf, size_t sz)
 			break;
 		rec[n] = '\0';
 		p = strstr(rec, "device-mapper: table: ");
-		if (!p || !(p = strstr(p, key)))
-			continue;
-		p += strlen(key);
+		if (p && (p = strstr(p, key))) {
+			p += strlen(key);
+			/* dm's own line after a failed resume: the target's said why. */
+			if (!strncmp(p, "preresume failed", strlen("preresume failed")))
+				continue;
+		} else {
+			/* The first resume loads (or formats) the metadata device. */
+			p = strstr(rec, "device-mapper: " DM_JOBMIRROR_TARGET_NAME ": ");
+			if (!p || !(p = strstr(p, meta)))
+				continue;
+		}
 		/* Drop the " (-EINVAL)" dm-table appends, and the newline. */
 		e = strstr(p, " (-E");
 		if (!e)

@@ -75,7 +75,8 @@ int jm_dm_remove(const char *name);
 /* Remember the end of the kernel log, to find a target's error later. */
 int jm_kmsg_mark(void);
 /*
- * The reason the jobmirror constructor gave, from the kernel log after
- * jm_kmsg_mark(); "" if none.  Closes @fd.
+ * The reason the jobmirror constructor, or the first resume's load of the
+ * metadata device, gave, from the kernel log after jm_kmsg_mark(); "" if
+ * none.  Closes @fd.
  */
 void jm_kmsg_reason(int fd, char *buf, size_t sz);

@@ -400,7 +400,7 @@ static unsigned long *jm_meta_bitmap(struct jobmirror *jm)
 }
 
 /**
- * jm_meta_open() - check or format the metadata device (table load).
+ * jm_meta_open() - check the metadata device (table load).
  * @jm: the target, with its devices open and its bitmap allocated.
  *
  * A device whose first 4 KiB are zero, or one that holds a job of the
@@ -494,7 +494,7 @@ int jm_meta_load(struct jobmirror *jm)
 	if (area == -ENODATA) {
 		r = jm_meta_format(jm);
 		if (r)
-			why = "cannot format it";
+			why = "cannot format it (write error)";
 		goto out;
 	}
 	if (area < 0) {
