@@ -20,9 +20,11 @@
  * last two epochs and regions being copied.  A region not written since
  * is the same on both devices (or dirty again, if one half failed),
  * durably, so its bit goes; a region written at least once a second keeps
- * its bit and its writes never wait.  While that commit runs, meta_ok
- * keeps only the bits it will write.  If a flush fails, nothing is
- * cleared: the commit only adds bits, and the flush error is the job's.
+ * its bit and its writes never wait.  Commits that only add bits go on
+ * while it waits and flushes; once its flushes are done it adds the
+ * regions written meanwhile, and from then on meta_ok keeps only the bits
+ * it writes.  If a flush fails, nothing is cleared: the commit only adds
+ * bits, and the flush error is the job's.
  *
  * Once the job is over without a pivot, commits only add bits.
  *

@@ -442,16 +442,18 @@ int jm_meta_open(struct jobmirror *jm)
 	for (e = 0; jm->intent && e < JM_EPOCHS; e++)
 		jm->meta_busy[e] = jm_meta_bitmap(jm);
 	if (jm->intent) {
+		jm->meta_clear = jm_meta_bitmap(jm);
 		jm->meta_ok = jm_meta_bitmap(jm);
 		jm->meta_disk = jm_meta_bitmap(jm);
 	}
-	if (!jm->meta_snap || (jm->intent && (!jm->meta_ok || !jm->meta_disk ||
+	if (!jm->meta_snap || (jm->intent && (!jm->meta_clear || !jm->meta_ok || !jm->meta_disk ||
 					      !jm->meta_busy[0] || !jm->meta_busy[1] ||
 					      !jm->meta_busy[2]))) {
 		jm_meta_exit(jm);
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
 	}
+	mutex_init(&jm->commit_lock);
 	mutex_init(&jm->meta_lock);
 	r = jm_meta_pick(jm);
 	if (r == -ENODATA)
@@ -576,33 +578,29 @@ static void jm_meta_add_copies(struct jobmirror *jm, unsigned long *map)
 }
 
 /*
- * Copy what a commit records into jm->meta_snap: regions still to copy,
- * those being copied and, for a mirror, those written in the epochs
- * @busy1 and @busy2 and those of the writes waiting for a commit.  The
- * bitmap is copied in slices, the lock dropped in between, so that a large
- * one does not keep interrupts off.  A bit cleared meanwhile is a region
- * whose copy or write completed, which the flushes before the bitmap write
- * cover; copies in flight are added at the end.  Only a region dirtied
- * again by a copy (it failed or stopped) could be missed: then the copy is
- * made again in one go.  A mirror's meta_ok keeps only the bits being
- * written, slice by slice, so no write goes to a region this commit is
- * about to clear.
+ * Copy what a commit records into @snap, before its flushes: regions still
+ * to copy, those being copied and, for a mirror, those written in the
+ * epochs @busy1 and @busy2 and those of the writes waiting for a commit.
+ * The bitmap is copied in slices, the lock dropped in between, so that a
+ * large one does not keep interrupts off.  A bit cleared meanwhile is a
+ * region whose copy or write completed, which the flushes before the
+ * bitmap write cover; copies in flight are added at the end.  Only a
+ * region dirtied again by a copy (it failed or stopped) could be missed:
+ * then the copy is made again in one go.  A mirror's writes that go out
+ * after this are added by jm_meta_snapshot_finish().
  */
-static void jm_meta_snapshot(struct jobmirror *jm, u64 redirty, const unsigned long *busy1,
-			     const unsigned long *busy2)
+static void jm_meta_snapshot(struct jobmirror *jm, unsigned long *snap, u64 redirty,
+			     const unsigned long *busy1, const unsigned long *busy2)
 {
 	size_t i, j, n, longs = BITS_TO_LONGS(jm->nr_regions);
-	unsigned long *snap = jm->meta_snap;
 
 	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
 		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
 		spin_lock_irq(&jm->lock);
 		for (j = i; j < i + n; j++) {
 			snap[j] = jm->dirty[j];
-			if (jm->intent) {
+			if (jm->intent)
 				snap[j] |= busy1[j] | busy2[j];
-				jm->meta_ok[j] &= snap[j];
-			}
 		}
 		spin_unlock_irq(&jm->lock);
 		cond_resched();
@@ -613,7 +611,6 @@ static void jm_meta_snapshot(struct jobmirror *jm, u64 redirty, const unsigned l
 		if (jm->intent) {
 			bitmap_or(snap, snap, busy1, jm->nr_regions);
 			bitmap_or(snap, snap, busy2, jm->nr_regions);
-			bitmap_and(jm->meta_ok, jm->meta_ok, snap, jm->nr_regions);
 		}
 	}
 	jm_meta_add_copies(jm, snap);
@@ -652,13 +649,44 @@ static void jm_meta_snapshot_add(struct jobmirror *jm)
 }
 
 /*
- * Write jm->meta_snap and the job's state to the older area (after
- * invalidating its header if the last commit failed), with the completed
- * flag if it is set and @may_complete.  Returns 0 or the errno of the
- * metadata write; sets meta_failed and, for a mirror, meta_ok and
- * meta_disk accordingly.  Called with meta_lock held.
+ * Finish the snapshot of a mirror's commit that clears bits, its flushes
+ * done, just before it is written (meta_lock held): add the regions of the
+ * writes that went out since the snapshot was taken, which count in the
+ * current epoch and which the flushes may not cover, and keep in meta_ok
+ * only the bits it writes, so that from now on a write elsewhere waits for
+ * the next commit that adds bits.  Writes stop going out unmarked here too
+ * (a commit that only adds bits may have failed meanwhile): those that did
+ * are in the epoch's bits.  Slice by slice: a write that passes the gate
+ * before its slice is done is added, one after it finds meta_ok cleared.
  */
-static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_complete)
+static void jm_meta_snapshot_finish(struct jobmirror *jm, unsigned long *snap)
+{
+	size_t i, j, n, longs = BITS_TO_LONGS(jm->nr_regions);
+	const unsigned long *busy;
+
+	for (i = 0; i < longs; i += JM_META_SNAP_LONGS) {
+		n = min_t(size_t, longs - i, JM_META_SNAP_LONGS);
+		spin_lock_irq(&jm->lock);
+		jm->meta_failed = false;
+		busy = jm->meta_busy[jm->meta_epoch];
+		for (j = i; j < i + n; j++) {
+			snap[j] |= busy[j];
+			jm->meta_ok[j] &= snap[j];
+		}
+		spin_unlock_irq(&jm->lock);
+		cond_resched();
+	}
+}
+
+/*
+ * Write @snap and the job's state to the older area (after invalidating
+ * its header if the last metadata write failed), with the completed flag
+ * if it is set and @may_complete.  Returns 0 or the errno of the metadata
+ * write; sets meta_failed and, for a mirror, meta_ok and meta_disk
+ * accordingly.  Called with meta_lock held.
+ */
+static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
+			      bool may_complete)
 {
 	enum dm_jobmirror_state state;
 	bool completed, paused;
@@ -682,14 +710,16 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 	    (!may_complete || !jm->flushed || state != DM_JOBMIRROR_STATE_READY))
 		completed = false;
 	spin_unlock_irq(&jm->lock);
-	if (was_failed)
+	lockdep_assert_held(&jm->meta_lock);
+	if (jm->meta_write_failed)
 		r = jm_meta_invalidate(jm, !jm->meta_area);
 	if (!r)
 		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
 				       (completed ? JM_META_F_COMPLETED : 0) |
-				       (paused ? JM_META_F_PAUSED : 0), jm->meta_snap,
-				       bitmap_weight(jm->meta_snap, jm->nr_regions), state);
+				       (paused ? JM_META_F_PAUSED : 0), snap,
+				       bitmap_weight(snap, jm->nr_regions), state);
 	/* The area written to stays the older one until a commit succeeds. */
+	jm->meta_write_failed = r != 0;
 	if (!r) {
 		jm->meta_seq++;
 		jm->meta_area = !jm->meta_area;
@@ -701,8 +731,8 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {
-		bitmap_copy(jm->meta_disk, jm->meta_snap, jm->nr_regions);
-		jm_meta_slices(jm, jm->meta_ok, jm->meta_snap);
+		bitmap_copy(jm->meta_disk, snap, jm->nr_regions);
+		jm_meta_slices(jm, jm->meta_ok, snap);
 	}
 	return r;
 }
@@ -710,17 +740,14 @@ static int jm_meta_write_snap(struct jobmirror *jm, bool was_failed, bool may_co
 /*
  * Start a commit: returns false if there is nothing to do.  Clears
  * meta_failed for the time of the commit (writes wait for it again: what
- * meta_ok holds is in every header that may be newest, whatever happens),
- * and saves it in @was_failed.
+ * meta_ok holds is in every header that may be newest, whatever happens).
  */
-static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redirty,
-			  bool *was_failed)
+static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redirty)
 {
 	lockdep_assert_held(&jm->lock);
 	*gen = jm->meta_gen;
 	*redirty = jm->meta_redirty;
-	*was_failed = jm->meta_failed;
-	if (*gen == jm->meta_committed && !force && !*was_failed)
+	if (*gen == jm->meta_committed && !force && !jm->meta_failed)
 		return false;
 	jm->meta_failed = false;
 	return true;
@@ -730,22 +757,22 @@ static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redir
  * jm_meta_mark() - commit the regions of the writes waiting (mirror).
  * @jm: the target; process context.
  *
- * A commit that only adds bits, see dm-jobmirror-intent.c.
+ * A commit that only adds bits, see dm-jobmirror-intent.c.  It takes
+ * meta_lock alone: a commit waiting for its flushes does not hold it up.
  *
  * Return: 0 or the errno of the metadata write.
  */
 int jm_meta_mark(struct jobmirror *jm)
 {
-	bool was_failed;
-	u64 gen, redirty;
 	int r;
 
 	mutex_lock(&jm->meta_lock);
+	/* Writes wait for this commit, see jm_meta_begin(). */
 	spin_lock_irq(&jm->lock);
-	jm_meta_begin(jm, true, &gen, &redirty, &was_failed);
+	jm->meta_failed = false;
 	spin_unlock_irq(&jm->lock);
 	jm_meta_snapshot_add(jm);
-	r = jm_meta_write_snap(jm, was_failed, true);
+	r = jm_meta_write_snap(jm, jm->meta_snap, true);
 	mutex_unlock(&jm->meta_lock);
 	return r;
 }
@@ -775,7 +802,9 @@ static void jm_meta_source_error(struct jobmirror *jm, int err)
  * whose job goes on starts a new write epoch, waits for the writes of the
  * epoch before the last (see dm-jobmirror-intent.c), flushes the source
  * and the dest and writes a bitmap without the regions that are the same
- * on both now; if a flush fails, or once the job is over, it writes one
+ * on both now; commits that only add bits (jm_meta_mark()) go on
+ * meanwhile, so a write to a region not yet marked does not wait for these
+ * flushes.  If a flush fails, or once the job is over, it writes a bitmap
  * that only adds bits.  A mirror's pivot flushes only the dest, which is
  * all it needs: the source is left behind.  A failed flush of the source
  * is a job error raised here.
@@ -785,15 +814,16 @@ static void jm_meta_source_error(struct jobmirror *jm, int err)
 int jm_meta_commit(struct jobmirror *jm, bool force)
 {
 	unsigned int prev = 0, next = 0, older = 0;
-	bool was_failed, clear = true, pivot = false;
+	bool clear = true, pivot = false, marks_go_on;
 	int r = 0, src_err = 0, dest_err = 0;
+	unsigned long *snap = jm->meta_snap;
 	u64 gen, redirty;
 
-	mutex_lock(&jm->meta_lock);
+	mutex_lock(&jm->commit_lock);
 	spin_lock_irq(&jm->lock);
-	if (!jm_meta_begin(jm, force, &gen, &redirty, &was_failed)) {
+	if (!jm_meta_begin(jm, force, &gen, &redirty)) {
 		spin_unlock_irq(&jm->lock);
-		mutex_unlock(&jm->meta_lock);
+		mutex_unlock(&jm->commit_lock);
 		return 0;
 	}
 	if (jm->intent) {
@@ -806,18 +836,26 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 			jm->meta_epoch = next;
 	}
 	spin_unlock_irq(&jm->lock);
+	/* The pivot and a stream's commits keep meta_lock from the start. */
+	marks_go_on = jm->intent && clear;
+	if (!marks_go_on)
+		mutex_lock(&jm->meta_lock);
 
 	if (clear) {
 		/* Writes begun two epochs ago end within the devices' timeouts. */
-		if (jm->intent)
+		if (jm->intent) {
 			wait_event(jm->drain_wait, !READ_ONCE(jm->meta_inflight[older]));
+			snap = jm->meta_clear;
+		}
 		/* Then the flushes: they cover every copy and write the bitmap calls done. */
-		jm_meta_snapshot(jm, redirty, jm->meta_busy[prev], jm->meta_busy[next]);
+		jm_meta_snapshot(jm, snap, redirty, jm->meta_busy[prev], jm->meta_busy[next]);
 		if (jm->intent)
 			src_err = blkdev_issue_flush(jm->source->bdev);
 	}
 	if (clear || pivot)
 		dest_err = blkdev_issue_flush(jm->dest->bdev);
+	if (marks_go_on)
+		mutex_lock(&jm->meta_lock);
 	if (dest_err && !jm->intent) {
 		r = dest_err;
 		goto out;
@@ -842,14 +880,16 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 			queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
 		}
 		spin_unlock_irq(&jm->lock);
+		jm_meta_snapshot_finish(jm, snap);
 	} else if (jm->intent) {
 		jm_meta_snapshot_add(jm);
+		snap = jm->meta_snap;
 	}
 	/*
 	 * A pivot needs its dest flush: without that it is not committed.
 	 * Nor by a commit that overlapped it and failed to flush the source.
 	 */
-	r = jm_meta_write_snap(jm, was_failed, !dest_err && !src_err);
+	r = jm_meta_write_snap(jm, snap, !dest_err && !src_err);
 out:
 	spin_lock_irq(&jm->lock);
 	if (!r && !dest_err && !src_err)
@@ -858,6 +898,7 @@ out:
 		jm->meta_failed = true;
 	spin_unlock_irq(&jm->lock);
 	mutex_unlock(&jm->meta_lock);
+	mutex_unlock(&jm->commit_lock);
 	return r ?: dest_err;
 }
 
@@ -879,6 +920,8 @@ void jm_meta_exit(struct jobmirror *jm)
 	jm->meta_held[1] = NULL;
 	kvfree(jm->meta_snap);
 	jm->meta_snap = NULL;
+	kvfree(jm->meta_clear);
+	jm->meta_clear = NULL;
 	kvfree(jm->meta_ok);
 	jm->meta_ok = NULL;
 	kvfree(jm->meta_disk);

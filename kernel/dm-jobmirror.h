@@ -229,18 +229,25 @@ struct jobmirror {
 	struct work_struct event_work;
 	struct work_struct flush_work;
 
-	/* The metadata device, see dm-jobmirror-meta.c; meta_lock serialises I/O. */
-	struct mutex meta_lock;
+	/*
+	 * The metadata device, see dm-jobmirror-meta.c.  A mirror's commits
+	 * that only add bits take meta_lock alone, and go on while a commit
+	 * waits for its flushes.
+	 */
+	struct mutex commit_lock;	/* serialises jm_meta_commit() */
+	struct mutex meta_lock;		/* serialises metadata writes */
 	void *meta_buf;		/* the two header blocks */
 	void *meta_pack;	/* a bitmap as the device holds it (scratch) */
 	void *meta_held[2];	/* what each area's bitmap blocks hold ... */
 	bool meta_held_ok[2];	/* ... if known (then commits write what changed) */
-	unsigned long *meta_snap;
+	unsigned long *meta_snap;	/* the bitmap to write (meta_lock) */
+	unsigned long *meta_clear;	/* a mirror's clearing commit's (commit_lock) */
 	unsigned int meta_blocks;
 	unsigned int meta_area;
 	u64 meta_seq;
 	bool meta_loaded;
 	bool meta_failed;	/* the last commit failed */
+	bool meta_write_failed;	/* the last metadata write failed (meta_lock) */
 	struct work_struct commit_work;
 	struct delayed_work commit_dwork;
 	/*

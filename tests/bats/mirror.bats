@@ -404,6 +404,81 @@ crash_to_paused() {
 	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+# slow_flushes NAME: flushes of the dm-delay device NAME in flight.
+slow_flushes() {
+	dmsetup status "$1" | awk '{ print $6 }'
+}
+
+@test "a write to an unmarked region does not wait for a commit's slow flush of the dest" {
+	modprobe dm-delay
+	cache_dev jmb-c1 65
+	# Flushes of the dest take 2 s; reads and writes are not delayed.
+	dmsetup create jmb-slow --table \
+		"0 $LEN delay $CACHE_DEV 0 0 $CACHE_DEV 0 0 $CACHE_DEV 0 2000"
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-slow /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready
+	# Writes to copied regions, each its own, whose bits the periodic
+	# commits cleared: each waits for a commit that only adds bits.  The
+	# first one's region makes the next periodic commit flush the dest.
+	local overlapped=0 slowest=0 m t0 ms i
+	for m in 3 5 7 9 11 13 17 19; do
+		pending=$(slow_flushes jmb-slow)
+		t0=$(date +%s%N)
+		put_mib /dev/mapper/jmb-m "$m"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ "$ms" -gt "$slowest" ] && slowest=$ms
+		# It began and ended while a commit's dest flush was in flight.
+		[ "$pending" -gt 0 ] && [ "$(slow_flushes jmb-slow)" -gt 0 ] &&
+			overlapped=$((overlapped + 1))
+		echo "write at $m MiB: $ms ms, dest flushes in flight before: $pending"
+		sleep 0.3
+	done
+	echo "writes within a dest flush: $overlapped, slowest write: $slowest ms"
+	[ "$overlapped" -ge 2 ]
+	[ "$slowest" -lt 1000 ]
+
+	# Writes made during a commit's flushes are in the bitmap it writes:
+	# the flushes do not cover them.  Crash once it is written, before the
+	# next commit is, and let the dest lose them; they are copied again.
+	# With no writes the periodic commits stop: wait for a quiet second.
+	local quiet=0
+	for ((i = 0; i < 300 && quiet < 10; i++)); do
+		if [ "$(slow_flushes jmb-slow)" = 0 ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0
+		fi
+		sleep 0.1
+	done
+	[ "$quiet" -ge 10 ]
+	# A write makes the next periodic commit, a second later, flush.
+	put_mib /dev/mapper/jmb-m 41
+	for ((i = 0; i < 50; i++)); do
+		[ "$(slow_flushes jmb-slow)" -gt 0 ] && break
+		sleep 0.1
+	done
+	t0=$(date +%s%N)
+	put_mib /dev/mapper/jmb-m 61 62 63
+	[ "$(slow_flushes jmb-slow)" -gt 0 ]
+	# That commit writes 2 s after its flush began; the next one, which
+	# starts then, 2 s later.
+	sleep "$(awk -v t="$(($(date +%s%N) - t0))" 'BEGIN { print 2.6 - t / 1e9 }')"
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	put_mib /dev/mapper/jmb-slow 61 62 63
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-slow /dev/mapper/jmb-meta 128 \
+		1 start_paused
+	n=$(dirty_count jmb-m)
+	echo "dirty after the crash: $n"
+	[ "$n" -ge 4 ]
+	[ "$n" -lt 900 ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/mapper/jmb-slow 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
 # source_flush_fails POLICY: a mirror in ready, with on_source_error
 # POLICY, of a source (on a write-cached device) whose flushes fail from
 # then on; writes to three copied regions follow.
