@@ -51,6 +51,8 @@
 #define JM_META_SNAP_LONGS	1024
 /* Unchanged bitmap blocks written anyway to join two runs of changed ones. */
 #define JM_META_GAP_BLOCKS	4
+/* Bitmap blocks packed, summed or compared between two cond_resched(). */
+#define JM_META_SLICE_BLOCKS	64
 
 /* The job finished: every region is in the dest. */
 #define JM_META_F_COMPLETED	BIT(0)
@@ -248,18 +250,43 @@ static int jm_meta_pick(struct jobmirror *jm)
 	return area;
 }
 
+/* The crc32c of a bitmap, a slice at a time: bitmaps can be large. */
+static u32 jm_meta_crc(const void *buf, size_t bytes)
+{
+	const size_t slice = JM_META_SLICE_BLOCKS * JM_META_BLOCK;
+	u32 crc = JM_META_CRC_SEED;
+	size_t off, n;
+
+	for (off = 0; off < bytes; off += n) {
+		n = min(bytes - off, slice);
+		crc = crc32c(crc, buf + off, n);
+		cond_resched();
+	}
+	return crc;
+}
+
 /* Fill jm->meta_pack from @bits; returns the bitmap's crc. */
 static u32 jm_meta_pack(struct jobmirror *jm, const unsigned long *bits)
 {
-	size_t bytes = (size_t)jm->meta_blocks * JM_META_BLOCK;
+	const size_t slice = JM_META_SLICE_BLOCKS * JM_META_BLOCK / sizeof(u32);
+	size_t i, end, n = BITS_TO_U32(jm->nr_regions);
 	__le32 *words = jm->meta_pack;
-	size_t i, n = BITS_TO_U32(jm->nr_regions);
+	unsigned int tail = jm->nr_regions % 32;
+	u32 w;
 
-	memset(words, 0, bytes);
-	bitmap_to_arr32((u32 *)words, bits, jm->nr_regions);
-	for (i = 0; i < n; i++)
-		words[i] = cpu_to_le32((__force u32)words[i]);
-	return crc32c(JM_META_CRC_SEED, words, bytes);
+	memset(words + n, 0, (size_t)jm->meta_blocks * JM_META_BLOCK - n * sizeof(u32));
+	/* Word i holds bits 32i..32i+31, a slice at a time. */
+	for (i = 0; i < n; i = end) {
+		end = min(n, i + slice);
+		for (; i < end; i++) {
+			w = bits[BIT_WORD(i * 32)] >> (i * 32 % BITS_PER_LONG);
+			if (i == n - 1 && tail)
+				w &= GENMASK(tail - 1, 0);
+			words[i] = cpu_to_le32(w);
+		}
+		cond_resched();
+	}
+	return jm_meta_crc(words, (size_t)jm->meta_blocks * JM_META_BLOCK);
 }
 
 /* Whether bitmap block @i of jm->meta_pack differs from what @area holds. */
@@ -267,6 +294,8 @@ static bool jm_meta_block_changed(struct jobmirror *jm, unsigned int area, unsig
 {
 	size_t off = (size_t)i * JM_META_BLOCK;
 
+	if (!(i % JM_META_SLICE_BLOCKS))
+		cond_resched();
 	return !jm->meta_held_ok[area] ||
 	       memcmp(jm->meta_pack + off, jm->meta_held[area] + off, JM_META_BLOCK);
 }
@@ -517,7 +546,7 @@ int jm_meta_load(struct jobmirror *jm)
 		why = "cannot read the bitmap";
 		goto out;
 	}
-	if (crc32c(JM_META_CRC_SEED, disk, bytes) != crc) {
+	if (jm_meta_crc(disk, bytes) != crc) {
 		r = -EILSEQ;
 		why = "bitmap checksum mismatch";
 		goto out;
