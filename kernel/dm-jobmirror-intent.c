@@ -100,18 +100,17 @@ void jm_intent_done(struct jobmirror *jm, struct jm_bio *jb)
 }
 
 /*
- * A commit failed: a job error, once per outage of the metadata device
- * (a failed flush of the dest each time; jm_meta_commit() raises the
- * source's).  It is tried again every second, whatever the job's state,
- * for writes go out unmarked meanwhile; a suspended device tries again
- * on resume.
+ * A commit failed: a job error if @report, that is once per outage of the
+ * metadata device (a failed flush of the dest each time; jm_meta_commit()
+ * raises the source's).  It is tried again every second, whatever the
+ * job's state, for writes go out unmarked meanwhile; a suspended device
+ * tries again on resume.
  */
-static void jm_intent_failed(struct jobmirror *jm, int r)
+static void jm_intent_failed(struct jobmirror *jm, int r, bool report)
 {
 	spin_lock_irq(&jm->lock);
-	if (!jm->meta_failed || !jm->meta_outage)
+	if (report)
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
-	jm->meta_outage = jm->meta_failed;
 	if (!jm->suspended) {
 		queue_delayed_work(jm->wq, &jm->commit_dwork, JM_INTENT_PERIOD);
 		/* The worker carries out a stop. */
@@ -132,12 +131,13 @@ void jm_intent_commit_work(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, commit_work);
 	struct bio_list list;
+	bool report;
 	struct bio *bio;
 	int r;
 
-	r = jm_meta_mark(jm);
+	r = jm_meta_mark(jm, &report);
 	if (r)
-		jm_intent_failed(jm, r);
+		jm_intent_failed(jm, r, report);
 	/* Writes that came too late for the commit queued it again. */
 	list = jm_take_bios(jm, &jm->meta_wait);
 	while ((bio = bio_list_pop(&list)))
@@ -154,10 +154,11 @@ void jm_intent_commit_timer(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror,
 					    commit_dwork);
-	int r = jm_meta_commit(jm, false);
+	bool report;
+	int r = jm_meta_commit(jm, false, &report);
 
 	if (r)
-		jm_intent_failed(jm, r);
+		jm_intent_failed(jm, r, report);
 }
 
 /**

@@ -674,7 +674,7 @@ static void jm_stream_done(struct jobmirror *jm)
 	spin_lock_irq(&jm->lock);
 	jm->meta_completed = true;
 	spin_unlock_irq(&jm->lock);
-	r = jm_meta_commit(jm, true);
+	r = jm_meta_commit(jm, true, NULL);
 
 	spin_lock_irq(&jm->lock);
 	if (r) {
@@ -699,7 +699,7 @@ static void jm_stream_done(struct jobmirror *jm)
 static void jm_commit_pivot(struct jobmirror *jm)
 {
 	char name[DM_NAME_LEN];
-	int r = jm_meta_commit(jm, true);
+	int r = jm_meta_commit(jm, true, NULL);
 
 	spin_lock_irq(&jm->lock);
 	/* A user flush of the dest may have failed meanwhile: check again. */
@@ -733,7 +733,7 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	 * dest failed meanwhile): take the flag back; the job goes on from
 	 * there and tries again if it can.
 	 */
-	r = jm_meta_commit(jm, true);
+	r = jm_meta_commit(jm, true, NULL);
 	/* A failed dest flush still leaves the flag out: only a failed write keeps it. */
 	if (r && READ_ONCE(jm->meta_failed)) {
 		jm_log_name(jm, name);
@@ -927,7 +927,7 @@ void jm_job_postsuspend(struct jobmirror *jm)
 	if (jm->meta) {
 		/* The last commit: a table that replaces this one loads it. */
 		cancel_delayed_work_sync(&jm->commit_dwork);
-		r = jm_meta_commit(jm, false);
+		r = jm_meta_commit(jm, false, NULL);
 		if (r) {
 			jm_log_name(jm, name);
 			DMERR("%s: cannot commit the metadata on suspend: error %d", name, r);

@@ -711,11 +711,13 @@ static void jm_meta_snapshot_finish(struct jobmirror *jm, unsigned long *snap)
  * Write @snap and the job's state to the older area (after invalidating
  * its header if the last metadata write failed), with the completed flag
  * if it is set and @may_complete.  Returns 0 or the errno of the metadata
- * write; sets meta_failed and, for a mirror, meta_ok and meta_disk
- * accordingly.  Called with meta_lock held.
+ * write; sets meta_failed and, for a mirror, meta_ok, meta_disk and
+ * meta_outage accordingly, and @first_failure if a mirror's write failed
+ * and the one before it did not (decided here, under the lock: commits
+ * interleave).  Called with meta_lock held.
  */
 static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
-			      bool may_complete)
+			      bool may_complete, bool *first_failure)
 {
 	enum dm_jobmirror_state state;
 	bool completed, paused;
@@ -755,8 +757,9 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
-	if (!r)
-		jm->meta_outage = false;
+	*first_failure = r && jm->intent && !jm->meta_outage;
+	if (jm->intent)
+		jm->meta_outage = r != 0;
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {
@@ -768,7 +771,7 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 
 /*
  * Start a commit: returns false if there is nothing to do.  Clears
- * meta_failed for the time of the commit (writes wait for it again: what
+ * meta_failed (writes wait for a commit that adds their bits again: what
  * meta_ok holds is in every header that may be newest, whatever happens).
  */
 static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redirty)
@@ -785,13 +788,15 @@ static bool jm_meta_begin(struct jobmirror *jm, bool force, u64 *gen, u64 *redir
 /**
  * jm_meta_mark() - commit the regions of the writes waiting (mirror).
  * @jm: the target; process context.
+ * @report: set if the job error of a failure is to be raised (the first
+ *	failure of an outage of the metadata device).
  *
  * A commit that only adds bits, see dm-jobmirror-intent.c.  It takes
  * meta_lock alone: a commit waiting for its flushes does not hold it up.
  *
  * Return: 0 or the errno of the metadata write.
  */
-int jm_meta_mark(struct jobmirror *jm)
+int jm_meta_mark(struct jobmirror *jm, bool *report)
 {
 	int r;
 
@@ -801,7 +806,7 @@ int jm_meta_mark(struct jobmirror *jm)
 	jm->meta_failed = false;
 	spin_unlock_irq(&jm->lock);
 	jm_meta_snapshot_add(jm);
-	r = jm_meta_write_snap(jm, jm->meta_snap, true);
+	r = jm_meta_write_snap(jm, jm->meta_snap, true, report);
 	mutex_unlock(&jm->meta_lock);
 	return r;
 }
@@ -826,6 +831,9 @@ static void jm_meta_source_error(struct jobmirror *jm, int err)
  * jm_meta_commit() - make the job's progress and state durable.
  * @jm: the target; process context.
  * @force: commit even if nothing changed since the last commit.
+ * @report: if not NULL, set if the job error of a failure is to be raised:
+ *	a failed dest flush each time, a failed metadata write only as the
+ *	first failure of an outage.
  *
  * A stream flushes the dest, then writes its bitmap and state.  A mirror
  * whose job goes on starts a new write epoch, waits for the writes of the
@@ -840,10 +848,10 @@ static void jm_meta_source_error(struct jobmirror *jm, int err)
  *
  * Return: 0 or the errno of the dest flush or metadata write that failed.
  */
-int jm_meta_commit(struct jobmirror *jm, bool force)
+int jm_meta_commit(struct jobmirror *jm, bool force, bool *report)
 {
 	unsigned int prev = 0, next = 0, older = 0;
-	bool clear = true, pivot = false, marks_go_on;
+	bool clear = true, pivot = false, marks_go_on, first_failure = false;
 	int r = 0, src_err = 0, dest_err = 0;
 	unsigned long *snap = jm->meta_snap;
 	u64 gen, redirty;
@@ -918,7 +926,7 @@ int jm_meta_commit(struct jobmirror *jm, bool force)
 	 * A pivot needs its dest flush: without that it is not committed.
 	 * Nor by a commit that overlapped it and failed to flush the source.
 	 */
-	r = jm_meta_write_snap(jm, snap, !dest_err && !src_err);
+	r = jm_meta_write_snap(jm, snap, !dest_err && !src_err, &first_failure);
 out:
 	spin_lock_irq(&jm->lock);
 	if (!r && !dest_err && !src_err)
@@ -928,6 +936,8 @@ out:
 	spin_unlock_irq(&jm->lock);
 	mutex_unlock(&jm->meta_lock);
 	mutex_unlock(&jm->commit_lock);
+	if (report)
+		*report = r ? first_failure : dest_err != 0;
 	return r ?: dest_err;
 }
 

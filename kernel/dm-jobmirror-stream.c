@@ -186,7 +186,7 @@ void jm_stream_commit_work(struct work_struct *work)
 
 	/* Taken first: the commit must cover what they wait for. */
 	list = jm_take_bios(jm, &jm->commit_bios);
-	r = jm_meta_commit(jm, false);
+	r = jm_meta_commit(jm, false, NULL);
 	if (r) {
 		spin_lock_irq(&jm->lock);
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
@@ -213,7 +213,7 @@ void jm_stream_commit_timer(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror,
 					    commit_dwork);
-	int r = jm_meta_commit(jm, false);
+	int r = jm_meta_commit(jm, false, NULL);
 
 	if (r) {
 		spin_lock_irq(&jm->lock);

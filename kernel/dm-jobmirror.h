@@ -230,9 +230,10 @@ struct jobmirror {
 	struct work_struct flush_work;
 
 	/*
-	 * The metadata device, see dm-jobmirror-meta.c.  A mirror's commits
-	 * that only add bits take meta_lock alone, and go on while a commit
-	 * waits for its flushes.
+	 * The metadata device, see dm-jobmirror-meta.c.  A mirror's marks
+	 * (jm_meta_mark(), commits that only add bits for waiting writes)
+	 * take meta_lock alone, and go on while a commit waits for its
+	 * flushes.
 	 */
 	struct mutex commit_lock;	/* serialises jm_meta_commit() */
 	struct mutex meta_lock;		/* serialises metadata writes */
@@ -246,7 +247,7 @@ struct jobmirror {
 	unsigned int meta_area;
 	u64 meta_seq;
 	bool meta_loaded;
-	bool meta_failed;	/* the last commit failed */
+	bool meta_failed;	/* the last metadata write or stream flush failed */
 	bool meta_write_failed;	/* the last metadata write failed (meta_lock) */
 	struct work_struct commit_work;
 	struct delayed_work commit_dwork;
@@ -406,8 +407,8 @@ bool jm_intent_may_clear(struct jobmirror *jm);
 /* dm-jobmirror-meta.c */
 int jm_meta_open(struct jobmirror *jm);
 int jm_meta_load(struct jobmirror *jm);
-int jm_meta_commit(struct jobmirror *jm, bool force);
-int jm_meta_mark(struct jobmirror *jm);
+int jm_meta_commit(struct jobmirror *jm, bool force, bool *report);
+int jm_meta_mark(struct jobmirror *jm, bool *report);
 void jm_meta_exit(struct jobmirror *jm);
 
 /* dm-jobmirror-uio.c */

@@ -409,6 +409,18 @@ slow_flushes() {
 	dmsetup status "$1" | awk '{ print $6 }'
 }
 
+# meta_seq DEV: the higher commit number of the two headers of the
+# metadata device DEV.
+meta_seq() {
+	local b s max=0
+	for b in 0 1; do
+		s=$(dd if="$1" bs=4k skip=$b count=1 iflag=direct status=none |
+			od -An -t u8 -j 16 -N 8 | tr -d ' ')
+		[ "$s" -gt "$max" ] && max=$s
+	done
+	echo "$max"
+}
+
 @test "a write to an unmarked region does not wait for a commit's slow flush of the dest" {
 	modprobe dm-delay
 	cache_dev jmb-c1 65
@@ -421,7 +433,7 @@ slow_flushes() {
 	# Writes to copied regions, each its own, whose bits the periodic
 	# commits cleared: each waits for a commit that only adds bits.  The
 	# first one's region makes the next periodic commit flush the dest.
-	local overlapped=0 slowest=0 m t0 ms i
+	local overlapped=0 slowest=0 quiet=0 pending m t0 ms i seq
 	for m in 3 5 7 9 11 13 17 19; do
 		pending=$(slow_flushes jmb-slow)
 		t0=$(date +%s%N)
@@ -441,9 +453,8 @@ slow_flushes() {
 	# Writes made during a commit's flushes are in the bitmap it writes:
 	# the flushes do not cover them.  Crash once it is written, before the
 	# next commit is, and let the dest lose them; they are copied again.
-	# With no writes the periodic commits stop: wait for a quiet second.
-	local quiet=0
-	for ((i = 0; i < 300 && quiet < 10; i++)); do
+	# With no writes the periodic commits stop: wait for a quiet spell.
+	for ((i = 0; i < 300 && quiet < 15; i++)); do
 		if [ "$(slow_flushes jmb-slow)" = 0 ]; then
 			quiet=$((quiet + 1))
 		else
@@ -451,19 +462,23 @@ slow_flushes() {
 		fi
 		sleep 0.1
 	done
-	[ "$quiet" -ge 10 ]
+	[ "$quiet" -ge 15 ]
 	# A write makes the next periodic commit, a second later, flush.
 	put_mib /dev/mapper/jmb-m 41
 	for ((i = 0; i < 50; i++)); do
 		[ "$(slow_flushes jmb-slow)" -gt 0 ] && break
 		sleep 0.1
 	done
-	t0=$(date +%s%N)
+	# That commit writes its header 2 s after its flush began: after the
+	# three marks of these writes, and 2 s before the next commit does.
+	seq=$(meta_seq /dev/mapper/jmb-meta)
 	put_mib /dev/mapper/jmb-m 61 62 63
 	[ "$(slow_flushes jmb-slow)" -gt 0 ]
-	# That commit writes 2 s after its flush began; the next one, which
-	# starts then, 2 s later.
-	sleep "$(awk -v t="$(($(date +%s%N) - t0))" 'BEGIN { print 2.6 - t / 1e9 }')"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(meta_seq /dev/mapper/jmb-meta)" -ge $((seq + 4)) ] && break
+		sleep 0.05
+	done
+	[ "$(meta_seq /dev/mapper/jmb-meta)" = $((seq + 4)) ]
 	fail_dev jmb-meta 2048
 	dmsetup remove jmb-m
 	put_mib /dev/mapper/jmb-slow 61 62 63
