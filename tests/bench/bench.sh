@@ -172,7 +172,9 @@ iops_rows() {
 		"${io[$l-nometa-randwrite]}" "(reference: write intent)"
 }
 {
-	echo "dm-jobmirror benchmark: kernel $(uname -r), qemu ${JM_QEMU_ACCEL:-tcg}, median of $rounds"
+	echo "dm-jobmirror benchmark: kernel $(uname -r), qemu ${JM_QEMU_ACCEL:-tcg}" \
+		"(cpu $(grep -qw erms /proc/cpuinfo && echo with || echo without) ERMS)," \
+		"median of $rounds"
 	printf '%-44s %10s %10s %6s  %s\n' "measure" "jobmirror" "baseline" "ratio" "goal"
 	echo "brd ${MB} MiB (RAM disk, CPU-bound)"
 	row "copy MiB/s vs dd bs=1M direct" "${copy[jobmirror]}" "${copy[dd]}" ">= 1.0"

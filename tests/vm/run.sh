@@ -2,6 +2,7 @@
 # run.sh [-t SECS] [-m MEM] [-l] KVER OUTDIR COMMAND...
 #
 # Boot Debian kernel KVER under qemu (TCG unless JM_QEMU_ACCEL says
+# otherwise; CPU model max without ERMS/FSRM unless JM_QEMU_CPU says
 # otherwise), run COMMAND as root inside it with the host's root file
 # system (read-only, with a tmpfs overlay) and OUTDIR mounted at /results,
 # and exit with COMMAND's status.  The serial log is kept in
@@ -49,8 +50,13 @@ if [ $live -eq 1 ]; then
 	loglevel=1
 fi
 accel=${JM_QEMU_ACCEL:-tcg}
-cpu=max
+# Without ERMS and FSRM the guest's kernel and libc copy memory with
+# plain moves, not "rep movsb", which TCG runs slowly: measured in a 6.1
+# guest, reading 64 MiB of a RAM disk through md5sum took 0.3 s instead
+# of 0.8 s.  JM_QEMU_CPU=max gives the full model.
+cpu=max,-erms,-fsrm
 [ "$accel" = kvm ] && cpu=host
+cpu=${JM_QEMU_CPU:-$cpu}
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
 	-nodefaults -no-reboot -display none -monitor none \
