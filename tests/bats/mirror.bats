@@ -118,6 +118,23 @@ dirty_count() {
 	[ "$(status_word jmb-m 4)" = "1024/1024" ]
 }
 
+# reload_after_crash DEST MIN: after a crash of jmb-m (its metadata
+# device jmb-meta failed, the table removed), heal jmb-meta and load the
+# table on DEST again, paused: at least MIN regions are dirty, not all of
+# them; resumed, it makes DEST equal to the source.
+reload_after_crash() {
+	local n
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 "$1" /dev/mapper/jmb-meta 128 1 start_paused
+	n=$(dirty_count jmb-m)
+	echo "dirty after the crash: $n"
+	[ "$n" -ge "$2" ]
+	[ "$n" -lt 900 ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(sum_dev "$1" 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
 @test "after a crash a mirror copies again every region written since its copy" {
 	linear_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 2 speed 16777216
@@ -130,15 +147,7 @@ dirty_count() {
 	dmsetup remove jmb-m
 	log_since_start | grep -q "cannot commit the metadata on suspend"
 
-	heal_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 1 start_paused
-	n=$(dirty_count jmb-m)
-	echo "dirty after the crash: $n"
-	[ "$n" -ge 4 ]
-	[ "$n" -lt 900 ]
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	reload_after_crash /dev/ram1 4
 }
 
 # sectors_written NAME: sectors written to the dm device NAME so far.
@@ -482,16 +491,7 @@ meta_seq() {
 	fail_dev jmb-meta 2048
 	dmsetup remove jmb-m
 	put_mib /dev/mapper/jmb-slow 61 62 63
-	heal_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-slow /dev/mapper/jmb-meta 128 \
-		1 start_paused
-	n=$(dirty_count jmb-m)
-	echo "dirty after the crash: $n"
-	[ "$n" -ge 4 ]
-	[ "$n" -lt 900 ]
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(sum_dev /dev/mapper/jmb-slow 64)" = "$(sum_dev /dev/ram0 64)" ]
+	reload_after_crash /dev/mapper/jmb-slow 4
 }
 
 # source_flush_fails POLICY: a mirror in ready, with on_source_error
