@@ -711,9 +711,9 @@ static void jm_meta_snapshot_finish(struct jobmirror *jm, unsigned long *snap)
  * Write @snap and the job's state to the older area (after invalidating
  * its header if the last metadata write failed), with the completed flag
  * if it is set and @may_complete.  Returns 0 or the errno of the metadata
- * write; sets meta_failed and, for a mirror, meta_ok, meta_disk and
- * meta_outage accordingly, and @first_failure if a mirror's write failed
- * and the one before it did not (decided here, under the lock: commits
+ * write; sets meta_failed, meta_write_failed and, for a mirror, meta_ok
+ * and meta_disk accordingly, and @first_failure if a mirror's write failed
+ * and the one before it did not (decided here, under meta_lock: commits
  * interleave).  Called with meta_lock held.
  */
 static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
@@ -749,17 +749,16 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 				       (completed ? JM_META_F_COMPLETED : 0) |
 				       (paused ? JM_META_F_PAUSED : 0), snap,
 				       bitmap_weight(snap, jm->nr_regions), state);
-	/* The area written to stays the older one until a commit succeeds. */
+	/* An outage of the metadata device begins with a failed write. */
+	*first_failure = r && jm->intent && !jm->meta_write_failed;
 	jm->meta_write_failed = r != 0;
+	/* The area written to stays the older one until a commit succeeds. */
 	if (!r) {
 		jm->meta_seq++;
 		jm->meta_area = !jm->meta_area;
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
-	*first_failure = r && jm->intent && !jm->meta_outage;
-	if (jm->intent)
-		jm->meta_outage = r != 0;
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {

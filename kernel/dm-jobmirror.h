@@ -291,7 +291,6 @@ struct jobmirror {
 	unsigned int meta_epoch;	/* intent: writes now count in this epoch */
 	unsigned long meta_inflight[JM_EPOCHS];	/* intent: writes in flight */
 	bool meta_busy_any[JM_EPOCHS];	/* intent: meta_busy[e] has bits */
-	bool meta_outage;		/* intent: a metadata failure was reported */
 	struct bio_list meta_wait;	/* intent: writes waiting for a commit */
 
 	bool want_drain;
