@@ -233,7 +233,9 @@ cache_dev() {
 
 # flush_dev NAME DEV SECTORS ok|fail: NAME is DEV plus 8 sectors past
 # SECTORS that nothing writes; with fail there, a flakey error_writes
-# segment makes every flush of NAME fail while its writes succeed.
+# segment makes every flush of NAME fail while its writes succeed.  A
+# fifth word "load" only loads the table of an existing NAME, for a
+# later suspend and resume.
 flush_dev() {
 	local tail="linear $2 $3"
 	modprobe dm-flakey
@@ -241,6 +243,7 @@ flush_dev() {
 	printf '0 %d linear %s 0\n%d 8 %s\n' "$3" "$2" "$3" "$tail" >"$BATS_TEST_TMPDIR/table"
 	if dmsetup info "$1" >/dev/null 2>&1; then
 		dmsetup reload "$1" "$BATS_TEST_TMPDIR/table"
+		[ "${5:-}" = load ] && return 0
 		dmsetup suspend "$1"
 		dmsetup resume "$1"
 	else

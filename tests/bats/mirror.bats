@@ -430,6 +430,22 @@ meta_seq() {
 	echo "$max"
 }
 
+# flushes_settle NAME: wait (at most 30 s) until no flush has been in
+# flight on the dm-delay device NAME for 1.5 s.  A mirror's periodic
+# commits flush the dest, and they stop when nothing is written.
+flushes_settle() {
+	local i quiet=0
+	for ((i = 0; i < 300 && quiet < 15; i++)); do
+		if [ "$(slow_flushes "$1")" = 0 ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0
+		fi
+		sleep 0.1
+	done
+	[ "$quiet" -ge 15 ]
+}
+
 @test "a write to an unmarked region does not wait for a commit's slow flush of the dest" {
 	modprobe dm-delay
 	cache_dev jmb-c1 65
@@ -442,7 +458,7 @@ meta_seq() {
 	# Writes to copied regions, each its own, whose bits the periodic
 	# commits cleared: each waits for a commit that only adds bits.  The
 	# first one's region makes the next periodic commit flush the dest.
-	local overlapped=0 slowest=0 quiet=0 pending m t0 ms i seq
+	local overlapped=0 slowest=0 pending m t0 ms i seq
 	for m in 3 5 7 9 11 13 17 19; do
 		pending=$(slow_flushes jmb-slow)
 		t0=$(date +%s%N)
@@ -462,16 +478,7 @@ meta_seq() {
 	# Writes made during a commit's flushes are in the bitmap it writes:
 	# the flushes do not cover them.  Crash once it is written, before the
 	# next commit is, and let the dest lose them; they are copied again.
-	# With no writes the periodic commits stop: wait for a quiet spell.
-	for ((i = 0; i < 300 && quiet < 15; i++)); do
-		if [ "$(slow_flushes jmb-slow)" = 0 ]; then
-			quiet=$((quiet + 1))
-		else
-			quiet=0
-		fi
-		sleep 0.1
-	done
-	[ "$quiet" -ge 15 ]
+	flushes_settle jmb-slow
 	# A write makes the next periodic commit, a second later, flush.
 	put_mib /dev/mapper/jmb-m 41
 	for ((i = 0; i < 50; i++)); do
@@ -492,6 +499,73 @@ meta_seq() {
 	dmsetup remove jmb-m
 	put_mib /dev/mapper/jmb-slow 61 62 63
 	reload_after_crash /dev/mapper/jmb-slow 4
+}
+
+@test "with a metadata device a pivot whose commit cannot flush the dest is not committed" {
+	modprobe dm-delay
+	cache_dev jmb-c1 65
+	# The dest: jmb-dst, whose flushes can be made to fail, over jmb-slow,
+	# whose flushes take 2 s.
+	dmsetup create jmb-slow --table \
+		"0 $((LEN + 2048)) delay $CACHE_DEV 0 0 $CACHE_DEV 0 0 $CACHE_DEV 0 2000"
+	flush_dev jmb-dst /dev/mapper/jmb-slow $LEN ok
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/mapper/jmb-meta 128 \
+		2 on_target_error ignore
+	wait_state jmb-m ready
+	# Once the commits after ready are done, nothing flushes the dest
+	# until complete: first the job's own flush, then the pivot's commit.
+	flushes_settle jmb-slow
+	# From now on each metadata write takes 1 s to reach ram2, so that
+	# what ram2 holds after the pivot's commit can be copied before the
+	# next commit reaches it: a crash at that point.
+	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 1000" | dmsetup reload jmb-meta
+	dmsetup suspend jmb-meta
+	dmsetup resume jmb-meta
+	seq=$(meta_seq /dev/ram2)
+	flush_dev jmb-dst /dev/mapper/jmb-slow $LEN fail load
+	dmsetup message jmb-m 0 complete
+	# While the job's flush is delayed, jmb-dst's table whose flushes fail
+	# goes live (the suspend waits for that flush): only the commit's
+	# flush fails.
+	for ((i = 0; i < 50; i++)); do
+		[ "$(slow_flushes jmb-slow)" -gt 0 ] && break
+		sleep 0.1
+	done
+	[ "$(slow_flushes jmb-slow)" -gt 0 ]
+	dmsetup suspend jmb-dst
+	dmsetup resume jmb-dst
+	for ((i = 0; i < 100; i++)); do
+		[ "$(meta_seq /dev/ram2)" -gt "$seq" ] && break
+		sleep 0.05
+	done
+	dd if=/dev/ram2 of=/dev/ram3 bs=1M count=1 iflag=direct oflag=direct status=none
+	[ "$(meta_seq /dev/ram3)" = $((seq + 1)) ]
+	for ((i = 0; i < 100; i++)); do
+		[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ] && break
+		sleep 0.1
+	done
+	# Completed here: the commit's flush went out before the table changed.
+	[ "$(status_word jmb-m 2)" = ready ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ]
+	# The rest with no delays.
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	heal_dev jmb-slow "$CACHE_DEV" $((LEN + 2048))
+	flush_dev jmb-dst /dev/mapper/jmb-slow $LEN ok
+
+	# Loaded from that copy, the job has not pivoted: it copies again.
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram3 128
+	[ "$(status_word jmb-m 2)" != completed ]
+	wait_state jmb-m ready
+	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(sum_dev /dev/ram0 64)" ]
+	# With the dest flushing again the pivot is committed, and loaded again.
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 10
+	dmsetup remove jmb-m
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram3 128
+	[ "$(status_word jmb-m 2)" = completed ]
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
 # source_flush_fails POLICY: a mirror in ready, with on_source_error
