@@ -26,7 +26,7 @@ wanted() {
 setup_log=$res/setup.log
 {
 	# libcrc32c: the module needs it and insmod does not load it.
-	modprobe dm_mod && modprobe libcrc32c && modprobe brd rd_nr=8 rd_size=262144 &&
+	modprobe dm_mod && modprobe libcrc32c && modprobe brd rd_nr=9 rd_size=262144 &&
 		insmod "$JM_MODULE"
 } >"$setup_log" 2>&1 || { echo "guest: setup failed:"; cat "$setup_log"; exit 1; }
 

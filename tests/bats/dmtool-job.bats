@@ -7,7 +7,7 @@ load helpers
 
 setup() {
 	jm_common_setup
-	fill_random /dev/ram0 64
+	random_data /dev/ram0 64
 }
 
 @test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {

@@ -10,7 +10,7 @@ LEN=131072	# 64 MiB
 
 setup() {
 	jm_common_setup
-	fill_random /dev/ram0 64
+	random_data /dev/ram0 64
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 	# A metadata device left by another test would be resumed from.
 	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
@@ -760,7 +760,7 @@ source_flush_fails() {
 
 @test "a write racing with the copy of its region never leaves the dest stale" {
 	for mode in background write_blocking; do
-		fill_random /dev/ram0 16
+		random_data /dev/ram0 16
 		jm_create jmb-race 32768 mirror /dev/ram0 /dev/ram1 - 128 2 copy_mode $mode
 		# Hammer one region (64 KiB at 1 MiB) with 4 KiB writes while it
 		# is copied again and again.
@@ -776,7 +776,7 @@ source_flush_fails() {
 @test "write_blocking reaches ready under a write load that keeps background from converging" {
 	# A 16 MiB device rewritten at random as fast as fio can, with the
 	# copy limited to 2 MiB/s: background mode cannot catch up.
-	fill_random /dev/ram0 16
+	random_data /dev/ram0 16
 	load() {
 		fio --name=load --filename="$1" --direct=1 --rw=randwrite --bs=64k --size=16M \
 			--ioengine=libaio --iodepth=4 --time_based --runtime="$2" --randrepeat=0 \
@@ -826,7 +826,7 @@ source_flush_fails() {
 }
 
 @test "a 256 MiB mirror under an fio verify load completes with every block intact" {
-	fill_random /dev/ram4 256
+	random_data /dev/ram4 256
 	dd if=/dev/zero of=/dev/ram5 bs=1M count=256 oflag=direct status=none
 	jm_create jmb-big 524288 mirror /dev/ram4 /dev/ram5 - 128 2 speed 33554432
 	# Writes with crc32c headers while the copy runs...

@@ -11,7 +11,7 @@ LEN=131072	# 64 MiB, 1024 regions of 64 KiB
 
 setup() {
 	jm_common_setup
-	fill_random /dev/ram0 64
+	random_data /dev/ram0 64
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 	dd if=/dev/zero of=/dev/ram2 bs=1M count=1 oflag=direct status=none
 	EXPECT=$BATS_TEST_TMPDIR/expect
