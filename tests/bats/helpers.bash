@@ -14,9 +14,12 @@ jm_create() {
 	dmsetup create "$name" --table "0 $len jobmirror $*"
 }
 
-# status_word NAME N: word N (1-based) of the jobmirror status params.
+# status_word NAME N: word N (1-based) of the jobmirror status params
+# (after start, length and target type).
 status_word() {
-	dmsetup status "$1" | awk -v n="$2" '{ print $(n + 3) }'
+	local w=()
+	read -ra w < <(dmsetup status "$1")
+	echo "${w[$2 + 2]:-}"
 }
 
 # The kernel log since the test began (dmesg lines after the marker).
@@ -91,7 +94,9 @@ wait_io() {
 # sum_dev DEV MIB [SKIP_MIB]: md5 of MIB MiB of DEV read with O_DIRECT
 # (the page cache of a device written below it may be stale).
 sum_dev() {
-	dd if="$1" bs=1M count="$2" skip="${3:-0}" iflag=direct status=none | md5sum | cut -d' ' -f1
+	local sum rest
+	read -r sum rest < <(dd if="$1" bs=1M count="$2" skip="${3:-0}" iflag=direct status=none | md5sum)
+	echo "$sum"
 }
 
 # fill_random DEV MIB: random data, written with O_DIRECT (no pipe: in a
