@@ -8,6 +8,9 @@ load helpers
 setup() {
 	jm_common_setup
 	random_data /dev/ram0 64
+	# The data is the same in every test: a dest left equal to it by
+	# another test would hide a copy that did not happen.
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 }
 
 @test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {

@@ -108,7 +108,9 @@ fill_random() {
 # random_data DEV MIB: the same random data at every call (MIB <= 256),
 # copied from ram8, which gets it once per guest: in a TCG guest making
 # 64 MiB of random data takes 0.6 s, copying it 0.1 s.  fill_random
-# stays the way to write new data.
+# stays the way to write new data.  A test that checks a copy of it
+# zeroes the dest first: a dest that an earlier test left equal to it
+# would hide a copy that did not happen.
 random_data() {
 	if [ ! -e /tmp/jm-random-data ]; then
 		fill_random /dev/ram8 256 && : >/tmp/jm-random-data

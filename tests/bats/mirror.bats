@@ -761,6 +761,7 @@ source_flush_fails() {
 @test "a write racing with the copy of its region never leaves the dest stale" {
 	for mode in background write_blocking; do
 		random_data /dev/ram0 16
+		dd if=/dev/zero of=/dev/ram1 bs=1M count=16 oflag=direct status=none
 		jm_create jmb-race 32768 mirror /dev/ram0 /dev/ram1 - 128 2 copy_mode $mode
 		# Hammer one region (64 KiB at 1 MiB) with 4 KiB writes while it
 		# is copied again and again.
