@@ -8,8 +8,9 @@ load helpers
 setup() {
 	jm_common_setup
 	random_data /dev/ram0 64
-	# The data is the same in every test: a dest left equal to it by
-	# another test would hide a copy that did not happen.
+	# random_data is the same in every test: zero the dest where it is,
+	# or a dest left equal to it by another test would hide a copy that
+	# did not happen there.
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 }
 

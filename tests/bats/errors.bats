@@ -88,6 +88,8 @@ job() {
 
 @test "source read errors under report, ignore, stop and enospc" {
 	for policy in report ignore stop enospc; do
+		# Each job copies to a zeroed dest: ignore's copy is not stop's.
+		dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 		break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
 		job jmb-s-$policy on_source_error $policy
 		dmsetup message jmb-s-$policy 0 resume

@@ -265,7 +265,7 @@ cache_dev() {
 # SECTORS that nothing writes; with fail there, a flakey error_writes
 # segment makes every flush of NAME fail while its writes succeed.  A
 # fifth word "load" only loads the table of an existing NAME, for a
-# later suspend and resume.
+# later suspend and resume (a new NAME is created with it live).
 flush_dev() {
 	local tail="linear $2 $3"
 	modprobe dm-flakey

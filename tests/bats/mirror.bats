@@ -535,6 +535,9 @@ flushes_settle() {
 	[ "$(slow_flushes jmb-slow)" -gt 0 ]
 	dmsetup suspend jmb-dst
 	dmsetup resume jmb-dst
+	# The commit's flush is under way: no header since $seq, none on its way.
+	[ "$(meta_seq /dev/ram2)" = "$seq" ]
+	[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" = 0 ]
 	for ((i = 0; i < 100; i++)); do
 		[ "$(meta_seq /dev/ram2)" -gt "$seq" ] && break
 		sleep 0.05
@@ -545,7 +548,8 @@ flushes_settle() {
 		[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ] && break
 		sleep 0.1
 	done
-	# Completed here: the commit's flush went out before the table changed.
+	# Not completed: had the commit's flush gone out before the table
+	# changed, the job would be completed here.
 	[ "$(status_word jmb-m 2)" = ready ]
 	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ]
 	# The rest with no delays.
@@ -554,9 +558,11 @@ flushes_settle() {
 	heal_dev jmb-slow "$CACHE_DEV" $((LEN + 2048))
 	flush_dev jmb-dst /dev/mapper/jmb-slow $LEN ok
 
-	# Loaded from that copy, the job has not pivoted: it copies again.
+	# Loaded from that copy, the job has not pivoted: a mirror again, on
+	# the source, with a clean bitmap.
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram3 128
 	[ "$(status_word jmb-m 2)" != completed ]
+	[ "$(dirty_count jmb-m)" = 0 ]
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/mapper/jmb-dst 64)" = "$(sum_dev /dev/ram0 64)" ]
 	# With the dest flushing again the pivot is committed, and loaded again.
