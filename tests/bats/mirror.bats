@@ -430,6 +430,28 @@ meta_seq() {
 	echo "$max"
 }
 
+# slow_flush_begins NAME: wait (about 5 s at most) until a flush is in
+# flight on the dm-delay device NAME.
+slow_flush_begins() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ "$(slow_flushes "$1")" -gt 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# meta_seq_reaches DEV SEQ: wait (100 polls at most) until the newest
+# header of the metadata device DEV has commit number SEQ or higher.
+meta_seq_reaches() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(meta_seq "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # flushes_settle NAME: wait (at most 30 s) until no flush has been in
 # flight on the dm-delay device NAME for 1.5 s.  A mirror's periodic
 # commits flush the dest, and they stop when nothing is written.
@@ -481,19 +503,13 @@ flushes_settle() {
 	flushes_settle jmb-slow
 	# A write makes the next periodic commit, a second later, flush.
 	put_mib /dev/mapper/jmb-m 41
-	for ((i = 0; i < 50; i++)); do
-		[ "$(slow_flushes jmb-slow)" -gt 0 ] && break
-		sleep 0.1
-	done
+	slow_flush_begins jmb-slow
 	# That commit writes its header 2 s after its flush began: after the
 	# three marks of these writes, and 2 s before the next commit does.
 	seq=$(meta_seq /dev/mapper/jmb-meta)
 	put_mib /dev/mapper/jmb-m 61 62 63
 	[ "$(slow_flushes jmb-slow)" -gt 0 ]
-	for ((i = 0; i < 100; i++)); do
-		[ "$(meta_seq /dev/mapper/jmb-meta)" -ge $((seq + 4)) ] && break
-		sleep 0.05
-	done
+	meta_seq_reaches /dev/mapper/jmb-meta $((seq + 4))
 	[ "$(meta_seq /dev/mapper/jmb-meta)" = $((seq + 4)) ]
 	fail_dev jmb-meta 2048
 	dmsetup remove jmb-m
@@ -528,20 +544,13 @@ flushes_settle() {
 	# While the job's flush is delayed, jmb-dst's table whose flushes fail
 	# goes live (the suspend waits for that flush): only the commit's
 	# flush fails.
-	for ((i = 0; i < 50; i++)); do
-		[ "$(slow_flushes jmb-slow)" -gt 0 ] && break
-		sleep 0.1
-	done
-	[ "$(slow_flushes jmb-slow)" -gt 0 ]
+	slow_flush_begins jmb-slow
 	dmsetup suspend jmb-dst
 	dmsetup resume jmb-dst
 	# The commit's flush is under way: no header since $seq, none on its way.
 	[ "$(meta_seq /dev/ram2)" = "$seq" ]
 	[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" = 0 ]
-	for ((i = 0; i < 100; i++)); do
-		[ "$(meta_seq /dev/ram2)" -gt "$seq" ] && break
-		sleep 0.05
-	done
+	meta_seq_reaches /dev/ram2 $((seq + 1))
 	dd if=/dev/ram2 of=/dev/ram3 bs=1M count=1 iflag=direct oflag=direct status=none
 	[ "$(meta_seq /dev/ram3)" = $((seq + 1)) ]
 	for ((i = 0; i < 100; i++)); do
