@@ -33,12 +33,12 @@ job() {
 	[ "$(status_word jmb-m 12)" = write:eio ]
 	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ]
 	[ "$(status_word jmb-m 5)" = ok ]
-	e=$(events_of JOB_ERROR | head -n 1)
-	[ "$(echo "$e" | jq -r '[.operation, .action, .reason] | join(" ")')" = "write report eio" ]
-	[ "$(echo "$e" | jq .sector)" -ge $BAD ]
-	f=$(events_of JOB_FAILED)
-	[ "$(echo "$f" | jq -r .state)" = failed ]
-	[ "$(echo "$f" | jq .seq)" -gt "$(echo "$e" | jq .seq)" ]
+	read -r op action reason sector seq < <(event_fields JOB_ERROR operation action reason sector seq)
+	[ "$op $action $reason" = "write report eio" ]
+	[ "$sector" -ge $BAD ]
+	read -r state fseq < <(event_fields JOB_FAILED state seq)
+	[ "$state" = failed ]
+	[ "$fseq" -gt "$seq" ]
 	# Still serving the source.
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
@@ -55,7 +55,7 @@ job() {
 	heal_dev jmb-dst /dev/ram1 $LEN
 	wait_state jmb-m ready 30
 	watch_stop
-	[ "$(events_of JOB_ERROR | jq -r .action | sort -u)" = ignore ]
+	[ "$(event_fields JOB_ERROR action | sort -u)" = ignore ]
 	[ "$(events_of JOB_READY | wc -l)" -eq 1 ]
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
@@ -78,9 +78,9 @@ job() {
 	wait_state jmb-m completed 10
 	watch_stop
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
-	[ "$(events_of JOB_ERROR | head -n 1 | jq -r .action)" = stop ]
-	p=$(events_of JOB_PAUSED | tail -n 1)
-	[ "$(echo "$p" | jq -r .iostatus)" = failed ] || [ "$(echo "$p" | jq -r .iostatus)" = ok ]
+	[ "$(event_fields JOB_ERROR action | head -n 1)" = stop ]
+	p=$(event_fields JOB_PAUSED iostatus | tail -n 1)
+	[ "$p" = failed ] || [ "$p" = ok ]
 	# resumed (from start_paused) twice: start, and after the heal
 	[ "$(events_of JOB_RESUMED | wc -l)" -eq 2 ]
 	[ "$(events_of JOB_COMPLETED | wc -l)" -eq 1 ]
@@ -122,8 +122,7 @@ job() {
 	dmsetup message jmb-m 0 resume
 	wait_state jmb-m paused 60
 	[ "$(status_word jmb-m 5)" = nospace ]
-	e=$(events_of JOB_ERROR | head -n 1)
-	[ "$(echo "$e" | jq -r '[.operation, .action, .reason] | join(" ")')" = "write stop enospc" ]
+	[ "$(event_fields JOB_ERROR operation action reason | head -n 1)" = "write stop enospc" ]
 	thin_grow 128
 	dmsetup message jmb-m 0 resume
 	[ "$(status_word jmb-m 5)" = ok ]
@@ -155,8 +154,7 @@ job() {
 	[ "$(status_word jmb-m 11)" = - ]
 	[ "$(sum_dev /dev/mapper/jmb-m 32)" = "$(md5sum </tmp/jm-data | cut -d' ' -f1)" ]
 	watch_stop
-	e=$(events_of IO_ERROR | head -n 1)
-	[ "$(echo "$e" | jq -r '[.operation, .action, .reason] | join(" ")')" = "write stop enospc" ]
+	[ "$(event_fields IO_ERROR operation action reason | head -n 1)" = "write stop enospc" ]
 	[ "$(events_of IO_CONTINUED | wc -l)" -eq 1 ]
 }
 
@@ -176,7 +174,7 @@ job() {
 	dd if=/dev/zero of=/dev/mapper/jmb-ign bs=4k count=1 seek=$((BAD / 8)) oflag=direct
 	watch_stop
 	[ "$(status_word jmb-ign 9 | cut -d/ -f3)" -eq 2 ]
-	[ "$(events_of IO_ERROR | jq -r '[.operation, .action, .reason, .sector] | join(" ")' | sort)" = \
+	[ "$(event_fields IO_ERROR operation action reason sector | sort)" = \
 	  "$(printf 'read ignore eio %d\nwrite ignore eio %d' $BAD $BAD)" ]
 	run log_since_start
 	[[ "$output" == *"jmb-ign: IO_ERROR: read eio at sector $BAD: ignore"* ]]
@@ -256,7 +254,7 @@ job() {
 	n=$(events_of IO_ERROR | wc -l)
 	echo "IO_ERROR events sent: $n in ${secs}s" >&2
 	[ "$n" -le $((5 * (secs + 1))) ]
-	total=$(events_of IO_ERROR | jq -s 'map(.suppressed) | add')
+	total=$(event_fields IO_ERROR suppressed | awk '{ s += $1 } END { print s + 0 }')
 	[ $((n + total)) -eq 201 ] || [ $((n + total)) -lt 201 ]
 	[ "$total" -gt 0 ]
 	[ "$(status_word jmb-m 10)" -ge 201 ]

@@ -39,9 +39,7 @@ hang_job() {
 
 # source_down / source_up: every sector of jmb-src fails, or none.
 source_down() {
-	echo "0 $LEN error" | dmsetup reload jmb-src
-	dmsetup suspend jmb-src
-	dmsetup resume jmb-src
+	echo "0 $LEN error" | set_table jmb-src
 }
 
 source_up() {
@@ -78,8 +76,7 @@ block_md5() {
 	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 0 ]	# never reached the policy
 	[ "$(block_md5 /dev/ram0 $((BAD / 8)))" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 	watch_stop
-	[ "$(events_of IO_HANG | jq -r '[.operation, .reason, .sector, .action // "none"] | join(" ")')" = \
-	  "write eio $BAD none" ]
+	[ "$(event_fields IO_HANG operation reason sector action)" = "write eio $BAD null" ]
 	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
 	[ "$(events_of IO_ERROR | wc -l)" -eq 0 ]
 	run log_since_start
@@ -161,10 +158,9 @@ block_md5() {
 	wait $writer
 	watch_stop
 	[ "$(events_of IO_HANG | wc -l)" -eq 2 ]
-	[ "$(events_of IO_HANG_TIMEOUT | jq -r '[.operation, .action, .reason] | join(" ")')" = \
-	  "write report eio" ]
+	[ "$(event_fields IO_HANG_TIMEOUT operation action reason)" = "write report eio" ]
 	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
-	[ "$(events_of IO_ERROR | jq -r '[.operation, .action, .reason] | join(" ")')" = \
+	[ "$(event_fields IO_ERROR operation action reason)" = \
 	  "$(printf 'write report eio\nread report eio')" ]
 }
 
@@ -208,9 +204,7 @@ wait_gone() {
 	wait_io jmb-m stopped
 	# The resent write now fails only after 2 s: in flight when the suspend starts.
 	dmsetup create jmb-err --table "0 $LEN error"
-	echo "0 $LEN delay /dev/mapper/jmb-err 0 2000" | dmsetup reload jmb-src
-	dmsetup suspend jmb-src
-	dmsetup resume jmb-src
+	echo "0 $LEN delay /dev/mapper/jmb-err 0 2000" | set_table jmb-src
 	dmsetup message jmb-m 0 continue
 	timeout 30 dmsetup suspend --noflush jmb-m
 	source_up
@@ -374,9 +368,7 @@ nbd_connect() {
 	sleep 1
 	kill -0 $writer
 	# Fail over: the path goes to the other server.
-	echo "0 $LEN linear /dev/nbd1 0" | dmsetup reload jmb-path
-	dmsetup suspend jmb-path
-	dmsetup resume jmb-path
+	echo "0 $LEN linear /dev/nbd1 0" | set_table jmb-path
 	rc=0
 	wait $writer || rc=$?
 	[ "$rc" -eq 0 ]

@@ -535,9 +535,7 @@ flushes_settle() {
 	# From now on each metadata write takes 1 s to reach ram2, so that
 	# what ram2 holds after the pivot's commit can be copied before the
 	# next commit reaches it: a crash at that point.
-	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 1000" | dmsetup reload jmb-meta
-	dmsetup suspend jmb-meta
-	dmsetup resume jmb-meta
+	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 1000" | set_table jmb-meta
 	seq=$(meta_seq /dev/ram2)
 	flush_dev jmb-dst /dev/mapper/jmb-slow $LEN fail load
 	dmsetup message jmb-m 0 complete

@@ -64,7 +64,7 @@ expect_sum() {
 	dmsetup message jmb-s 0 set_speed 0
 	wait_state jmb-s completed 60
 	watch_stop
-	[ "$(events_of JOB_COMPLETED | jq -r .state)" = completed ]
+	[ "$(event_fields JOB_COMPLETED state)" = completed ]
 	[ "$(status_word jmb-s 3)" = "$LEN/$LEN" ]
 	[ "$(status_word jmb-s 4)" = "0/1024" ]
 	[ "$(sum_dev /dev/ram1 64)" = "$(expect_sum)" ]
@@ -292,8 +292,7 @@ sum_at() {
 	some_writes /dev/mapper/jmb-s
 	run "$DMTOOL" status jmb-s --json
 	[ "$status" -eq 0 ]
-	[ "$(jq -r .devices[0].mode <<<"$output")" = stream ]
-	[ "$(jq -r .devices[0].metadata <<<"$output")" = /dev/ram2 ]
+	[ "$(jq -r '.devices[0] | "\(.mode) \(.metadata)"' <<<"$output")" = "stream /dev/ram2" ]
 	run "$DMTOOL" complete jmb-s
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"waiting for the stream to populate /dev/ram1"* ]]
