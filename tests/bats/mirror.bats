@@ -206,6 +206,54 @@ big_crash_reload() {
 	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
 }
 
+@test "after a partly failed bitmap write the next commit to that area rewrites all of it" {
+	# 1 GiB of zeros in 4 KiB regions: 8 bitmap blocks of 128 MiB in
+	# each area, area 0 in device blocks 2-9, area 1 in 10-17.
+	Z=2097152
+	dmsetup create jmb-zs --table "0 $Z zero"
+	dmsetup create jmb-zd --table "0 $Z zero"
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $Z mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8 \
+		4 speed 134217728 on_target_error ignore
+	# Until bitmap blocks 0 and 1 (the first 256 MiB) are copied.
+	for ((i = 0; i < 100; i++)); do
+		[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 540672 ] && break
+		sleep 0.1
+	done
+	dmsetup message jmb-m 0 pause
+	wait_state jmb-m paused
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 540672 ]
+	# Let the commits settle: both areas written and known to the target.
+	sleep 2.5
+	errors=$(status_word jmb-m 9 | cut -d/ -f2)
+	# Bitmap block 1 of both areas fails.
+	printf '0 24 linear /dev/ram2 0\n24 8 error\n32 56 linear /dev/ram2 32\n88 8 error\n96 1952 linear /dev/ram2 96\n' |
+		set_table jmb-meta
+	# A copied region in block 0 and one in block 1: their marks change
+	# both blocks; block 0 is written, block 1 is not.
+	put_mib /dev/mapper/jmb-m 1 130
+	sleep 1.5
+	# The outage is one job error; the job stays paused.
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq $((errors + 1)) ]
+	[ "$(status_word jmb-m 2)" = paused ]
+	# Each try (every second) writes all the blocks of its area again,
+	# block 1 fails each time, so no header is written meanwhile.
+	seq=$(meta_seq /dev/ram2)
+	sleep 1.2
+	[ "$(meta_seq /dev/ram2)" = "$seq" ]
+	heal_dev jmb-meta /dev/ram2 2048
+	meta_seq_reaches /dev/ram2 $((seq + 1))
+	# What it wrote loads after a crash, with the same regions to copy.
+	want=$(dirty_count jmb-m)
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	heal_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $Z mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8
+	[ "$(status_word jmb-m 2)" = paused ]
+	[ "$(dirty_count jmb-m)" = "$want" ]
+	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
+}
+
 # zeroed_head DEV: whether the first 4 KiB of DEV are zero (read with
 # O_DIRECT: the target writes below the page cache).
 zeroed_head() {
