@@ -15,6 +15,10 @@ setup() {
 }
 
 @test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {
+	# Random data over the whole 256 MiB, not only the 64 MiB setup
+	# fills, and a zeroed dest: the sums below then cover every region.
+	random_data /dev/ram0 256
+	dd if=/dev/zero of=/dev/ram1 bs=1M count=256 oflag=direct status=none
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 \
 		--region-size 128K --speed 0 --werror stop
 	[ "$status" -eq 0 ]
