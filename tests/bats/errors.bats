@@ -36,9 +36,10 @@ job() {
 	read -r op action reason sector seq < <(event_fields JOB_ERROR operation action reason sector seq)
 	[ "$op $action $reason" = "write report eio" ]
 	[ "$sector" -ge $BAD ]
-	read -r state fseq < <(event_fields JOB_FAILED state seq)
-	[ "$state" = failed ]
-	[ "$fseq" -gt "$seq" ]
+	# One JOB_FAILED, newer than the error.
+	f=$(event_fields JOB_FAILED state seq)
+	[ "${f% *}" = failed ]
+	[ "${f#* }" -gt "$seq" ]
 	# Still serving the source.
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]

@@ -155,6 +155,22 @@ sectors_written() {
 	awk '{ print $7 }' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")/stat"
 }
 
+# zero_devices SECTORS META_SECTORS: jmb-zs and jmb-zd, zero targets of
+# SECTORS, and jmb-meta, linear over META_SECTORS of ram2.
+zero_devices() {
+	dmsetup create jmb-zs --table "0 $1 zero"
+	dmsetup create jmb-zd --table "0 $1 zero"
+	linear_dev jmb-meta /dev/ram2 "$2"
+}
+
+# zero_mirror SECTORS [FEATURES...]: jmb-m, a mirror of jmb-zs to jmb-zd
+# in 4 KiB regions with jmb-meta as its metadata device.
+zero_mirror() {
+	local len=$1
+	shift
+	jm_create jmb-m "$len" mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8 "$@"
+}
+
 # big_crash_reload: remove jmb-m (a 64 GiB mirror of zeros, 4 KiB regions)
 # with its metadata device failing, as a crash would leave it, and load it
 # again paused; each time the dirty count it loads is what it was.
@@ -168,7 +184,7 @@ big_crash_reload() {
 	fail_dev jmb-meta 16384
 	dmsetup remove jmb-m
 	heal_dev jmb-meta /dev/ram2 16384
-	jm_create jmb-m $BIG mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8
+	zero_mirror $BIG
 	echo "dirty before the crash $want, after $(dirty_count jmb-m)"
 	[ "$(dirty_count jmb-m)" = "$want" ]
 	[ "$(status_word jmb-m 2)" = paused ]
@@ -178,11 +194,8 @@ big_crash_reload() {
 	# 64 GiB from and to the zero target in 4 KiB regions: 16 Mi regions, a
 	# bitmap of 2 MiB in each metadata area, 128 MiB of copying per block.
 	BIG=134217728
-	dmsetup create jmb-zs --table "0 $BIG zero"
-	dmsetup create jmb-zd --table "0 $BIG zero"
-	linear_dev jmb-meta /dev/ram2 16384
-	jm_create jmb-m $BIG mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8 \
-		2 speed 33554432
+	zero_devices $BIG 16384
+	zero_mirror $BIG 2 speed 33554432
 	sleep 2
 	w0=$(sectors_written jmb-meta)
 	# Writes to regions copied (each waits for a commit that marks it) and not.
@@ -210,11 +223,8 @@ big_crash_reload() {
 	# 1 GiB of zeros in 4 KiB regions: 8 bitmap blocks of 128 MiB in
 	# each area, area 0 in device blocks 2-9, area 1 in 10-17.
 	Z=2097152
-	dmsetup create jmb-zs --table "0 $Z zero"
-	dmsetup create jmb-zd --table "0 $Z zero"
-	linear_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $Z mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8 \
-		4 speed 134217728 on_target_error ignore
+	zero_devices $Z 2048
+	zero_mirror $Z 4 speed 134217728 on_target_error ignore
 	# Until bitmap blocks 0 and 1 (the first 256 MiB) are copied.
 	for ((i = 0; i < 100; i++)); do
 		[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 540672 ] && break
@@ -229,18 +239,20 @@ big_crash_reload() {
 	# Bitmap block 1 of both areas fails.
 	printf '0 24 linear /dev/ram2 0\n24 8 error\n32 56 linear /dev/ram2 32\n88 8 error\n96 1952 linear /dev/ram2 96\n' |
 		set_table jmb-meta
-	# A copied region in block 0 and one in block 1: their marks change
-	# both blocks; block 0 is written, block 1 is not.
+	# Writes to a copied region in block 0 and one in block 1, each
+	# waiting for its mark or the mark's failure: a mark that changes
+	# block 1 writes block 0 (if it changed) and fails on block 1.
 	put_mib /dev/mapper/jmb-m 1 130
-	sleep 1.5
-	# The outage is one job error; the job stays paused.
+	seq=$(meta_seq /dev/ram2)
+	# The commit is tried every second.  Each try writes all the blocks
+	# of its area again, block 1 fails each time, so no header is written
+	# (a try that wrote only the blocks that changed since the failed one
+	# would write a header over a stale block 1).  The outage is one job
+	# error; the job stays paused.
+	sleep 3.5
+	[ "$(meta_seq /dev/ram2)" = "$seq" ]
 	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq $((errors + 1)) ]
 	[ "$(status_word jmb-m 2)" = paused ]
-	# Each try (every second) writes all the blocks of its area again,
-	# block 1 fails each time, so no header is written meanwhile.
-	seq=$(meta_seq /dev/ram2)
-	sleep 1.2
-	[ "$(meta_seq /dev/ram2)" = "$seq" ]
 	heal_dev jmb-meta /dev/ram2 2048
 	meta_seq_reaches /dev/ram2 $((seq + 1))
 	# What it wrote loads after a crash, with the same regions to copy.
@@ -248,7 +260,7 @@ big_crash_reload() {
 	fail_dev jmb-meta 2048
 	dmsetup remove jmb-m
 	heal_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $Z mirror /dev/mapper/jmb-zs /dev/mapper/jmb-zd /dev/mapper/jmb-meta 8
+	zero_mirror $Z
 	[ "$(status_word jmb-m 2)" = paused ]
 	[ "$(dirty_count jmb-m)" = "$want" ]
 	[ "$(log_since_start | grep -c 'not loaded')" -eq 0 ]
@@ -866,9 +878,7 @@ source_flush_fails() {
 	dmsetup resume jmb-m
 	sleep 0.5
 	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt "$off" ]
-	dmsetup table jmb-m | dmsetup reload jmb-m
-	dmsetup suspend jmb-m
-	dmsetup resume jmb-m
+	dmsetup table jmb-m | set_table jmb-m
 	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -lt 20000 ]
 	fill_random /dev/mapper/jmb-m 2
 	dmsetup message jmb-m 0 set_speed 0

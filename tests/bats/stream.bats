@@ -118,9 +118,7 @@ expect_sum() {
 	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-s bs=4096 seek=9000 oflag=direct \
 		conv=notrunc status=none
 	dd if="$BATS_TEST_TMPDIR/w" of="$EXPECT" bs=4096 seek=9000 conv=notrunc status=none
-	dmsetup table jmb-s | dmsetup reload jmb-s
-	dmsetup suspend jmb-s
-	dmsetup resume jmb-s
+	dmsetup table jmb-s | set_table jmb-s
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
 	dmsetup message jmb-s 0 set_speed 0
 	wait_state jmb-s completed 60

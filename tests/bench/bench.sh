@@ -185,7 +185,7 @@ iops_rows() {
 	row "rate MiB/s vs speed 32 MiB/s" "$rate" "32.0" "within 5%"
 	# Device-bound only if dm-linear comes near what the latency allows
 	# at queue depth 32; on a slow host the CPU still counts.
-	echo "null_blk, ${lat_ms} ms completion latency (device-bound): dm-linear" \
+	echo "null_blk, ${lat_ms} ms completion latency: dm-linear" \
 		"writes at $(awk -v l="${io[nullb-lin-randwrite]}" -v c="$cap" \
 		'BEGIN { printf "%d%%", 100 * l / c }') of the $cap IOPS it allows"
 	iops_rows nullb
