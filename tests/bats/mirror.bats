@@ -226,13 +226,14 @@ big_crash_reload() {
 	zero_devices $Z 2048
 	zero_mirror $Z 4 speed 134217728 on_target_error ignore
 	# Until bitmap blocks 0 and 1 (the first 256 MiB) are copied.
+	past_block1=$((264 * 2048))
 	for ((i = 0; i < 100; i++)); do
-		[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 540672 ] && break
+		[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt $past_block1 ] && break
 		sleep 0.1
 	done
 	dmsetup message jmb-m 0 pause
 	wait_state jmb-m paused
-	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt 540672 ]
+	[ "$(status_word jmb-m 3 | cut -d/ -f1)" -gt $past_block1 ]
 	# Let the commits settle: both areas written and known to the target.
 	sleep 2.5
 	errors=$(status_word jmb-m 9 | cut -d/ -f2)
