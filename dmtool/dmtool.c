@@ -187,16 +187,30 @@ static int print_json(struct json_object *array)
 /* --- list --- */
 
 struct list_ctx {
+	const char *cmd;
 	struct libscols_table *tb;
 	struct json_object *array;
+	bool unreadable;	/* a jobmirror device could not be read */
 };
 
-static int list_one(const struct jm_device *d, void *arg)
+/* A jobmirror device whose tables jm_dm_foreach() could not read or parse. */
+static void unreadable(struct list_ctx *c, const char *name)
+{
+	err("%s: %s: %s", c->cmd, name,
+	    *jm_dm_last_error() ? jm_dm_last_error() : "cannot read its tables");
+	c->unreadable = true;
+}
+
+static int list_one(const char *name, const struct jm_device *d, void *arg)
 {
 	struct list_ctx *c = arg;
 	struct libscols_line *ln;
 	char buf[300];
 
+	if (!d) {
+		unreadable(c, name);
+		return 0;
+	}
 	if (c->array) {
 		json_object_array_add(c->array, device_json(d));
 		return 0;
@@ -225,7 +239,7 @@ static int cmd_list(int argc, char **argv, int json)
 	static const char *const cols[] = {
 		"NAME", "MODE", "STATE", "PROGRESS", "IOSTATUS", "IO", "SIZE", "SOURCE", "DEST"
 	};
-	struct list_ctx c = { 0 };
+	struct list_ctx c = { .cmd = "list" };
 	unsigned int i;
 	int r;
 
@@ -249,12 +263,16 @@ static int cmd_list(int argc, char **argv, int json)
 		scols_unref_table(c.tb);
 		return EXIT_FAILED;
 	}
-	if (c.array)
-		return print_json(c.array);
-	if (scols_table_get_nlines(c.tb))
-		scols_print_table(c.tb);
-	scols_unref_table(c.tb);
-	return EXIT_OK;
+	/* What could be read is shown; a device that could not fails the command. */
+	if (c.array) {
+		r = print_json(c.array);
+	} else {
+		if (scols_table_get_nlines(c.tb))
+			scols_print_table(c.tb);
+		scols_unref_table(c.tb);
+		r = EXIT_OK;
+	}
+	return c.unreadable ? EXIT_FAILED : r;
 }
 
 /* --- status --- */
@@ -338,12 +356,14 @@ static void print_status(const struct jm_device *d)
 	scols_unref_table(tb);
 }
 
-static int status_one(const struct jm_device *d, void *arg)
+static int status_one(const char *name, const struct jm_device *d, void *arg)
 {
-	struct json_object *array = arg;
+	struct list_ctx *c = arg;
 
-	if (array)
-		json_object_array_add(array, device_json(d));
+	if (!d)
+		unreadable(c, name);
+	else if (c->array)
+		json_object_array_add(c->array, device_json(d));
 	else
 		print_status(d);
 	return 0;
@@ -368,17 +388,23 @@ static int get_failed(const char *cmd, const char *name, enum jm_get_result r)
 
 static int cmd_status(int argc, char **argv, int json)
 {
-	struct json_object *array = json ? json_object_new_array() : NULL;
+	struct list_ctx c = { .cmd = "status", .array = json ? json_object_new_array() : NULL };
+	struct json_object *array = c.array;
 	struct jm_device dev;
 	enum jm_get_result g;
 	int i, rc = EXIT_OK, r;
 
 	if (!argc) {
-		if (jm_dm_foreach(status_one, array)) {
+		if (jm_dm_foreach(status_one, &c)) {
 			err("status: cannot read the device-mapper devices: %s",
 			    *jm_dm_last_error() ? jm_dm_last_error() : strerror(errno));
-			rc = EXIT_FAILED;
+			if (array)
+				json_object_put(array);
+			return EXIT_FAILED;
 		}
+		/* As list: what could be read is shown, and the command fails. */
+		r = array ? print_json(array) : EXIT_OK;
+		return c.unreadable ? EXIT_FAILED : r;
 	}
 	for (i = 0; i < argc; i++) {
 		g = jm_dm_get(argv[i], &dev);
@@ -388,7 +414,7 @@ static int cmd_status(int argc, char **argv, int json)
 				rc = r;
 			continue;
 		}
-		status_one(&dev, array);
+		status_one(argv[i], &dev, &c);
 	}
 	if (!array)
 		return rc;
@@ -478,6 +504,8 @@ static int send_message(const char *cmd, const struct jm_device *dev, const char
 
 	if (!r)
 		return EXIT_OK;
+	if (r == -ENXIO)
+		return get_failed(cmd, dev->name, JM_GET_NO_DEVICE);
 	if (r == -EBUSY && jm_dm_get(dev->name, &now) == JM_GET_OK)
 		err("%s %s: not possible now: the job is %s, io is %s", cmd, dev->name,
 		    jm_state_names[now.status.state], jm_io_names[now.status.io]);
@@ -604,14 +632,20 @@ static int cmd_create(int argc, char **argv)
 	const char *mode = NULL, *source = NULL, *dest = NULL, *meta = DM_JOBMIRROR_NO_METADATA;
 	char optwords[512] = "", num[32], params[1024], reason[256];
 	uint64_t region = 64 * 1024, v, sectors = 0;
-	unsigned int nwords = 0;
+	unsigned int nwords = 0, seen = 0;
 	struct jm_device dev;
 	bool paused = false;
-	const char *key;
+	const char *key, *name;
 	int c, r, kmsg;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		key = NULL;
+		/* An option given twice would put its key twice in the table line. */
+		if (c >= OPT_MODE && c <= OPT_PAUSED) {
+			if (seen & (1U << (c - OPT_MODE)))
+				return usage_error("create: --%s given twice", opts[c - OPT_MODE].name);
+			seen |= 1U << (c - OPT_MODE);
+		}
 		switch (c) {
 		case OPT_MODE:
 			if (jm_lookup(optarg, jm_mode_names, DM_JOBMIRROR_NR_MODES) < 0)
@@ -682,6 +716,11 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("create: expected one device NAME");
+	name = argv[optind];
+	if (!*name || strchr(name, '/') || strlen(name) >= JM_NAME_MAX ||
+	    !strcmp(name, ".") || !strcmp(name, ".."))
+		return usage_error("create: '%s' is not a device name (1 to %d characters, no '/')",
+				   name, JM_NAME_MAX - 1);
 	if (!mode || !source || !dest)
 		return usage_error("create: --mode, --source and --dest are required");
 
@@ -700,7 +739,10 @@ static int cmd_create(int argc, char **argv)
 	r = jm_dm_create(argv[optind], sectors, DM_JOBMIRROR_TARGET_NAME, params);
 	if (r) {
 		jm_kmsg_reason(kmsg, reason, sizeof(reason));
-		err("create %s: %s", argv[optind], *reason ? reason : strerror(-r));
+		if (!*reason)
+			snprintf(reason, sizeof(reason), "%s",
+				 *jm_dm_last_error() ? jm_dm_last_error() : strerror(-r));
+		err("create %s: %s", argv[optind], reason);
 		return EXIT_FAILED;
 	}
 	if (kmsg >= 0)
@@ -801,7 +843,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	bool tty = progress && isatty(STDOUT_FILENO);
 	uint64_t last_offset = 0, rate = 0;
 	int last_tick = 0;
-	enum dm_jobmirror_state st;
+	enum dm_jobmirror_state st, last_st = DM_JOBMIRROR_NR_STATES;
 	bool first = true;
 	uint32_t nr;
 	int r, rc;
@@ -810,8 +852,14 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 		start_ticker();
 	for (;;) {
 		rc = -1;
-		if (jm_dm_event_nr(name, &nr)) {
+		r = jm_dm_event_nr(name, &nr);
+		if (r == -ENXIO) {
 			rc = get_failed(cmd, name, JM_GET_NO_DEVICE);
+			break;
+		} else if (r) {
+			err("%s %s: %s", cmd, name,
+			    *jm_dm_last_error() ? jm_dm_last_error() : strerror(-r));
+			rc = EXIT_FAILED;
 			break;
 		}
 		r = get_device(cmd, name, dev);
@@ -821,16 +869,29 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 		}
 		st = dev->status.state;
 		if (progress && (first || ticks != last_tick || wait_over(st, want))) {
+			/* The offset goes back when a reload starts the copy again. */
 			if (!first && ticks != last_tick)
-				rate = (dev->status.offset - last_offset) * 512 / (ticks - last_tick);
+				rate = dev->status.offset < last_offset ? 0 :
+				       (dev->status.offset - last_offset) * 512 /
+				       (ticks - last_tick);
 			last_offset = dev->status.offset;
 			last_tick = ticks;
 			print_progress(dev, tty, rate);
 		}
-		if (first && !wait_over(st, want) &&
-		    (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY))
-			err("%s %s: the job is %s: waiting for dmtool resume %s", cmd, name,
-			    jm_state_names[st], name);
+		/* Each time the job stops (pause, or an error policy's stop). */
+		if (st != last_st && !wait_over(st, want) &&
+		    (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY)) {
+			if (tty)
+				putchar('\n');
+			if (dev->status.iostatus != DM_JOBMIRROR_IOSTATUS_OK)
+				err("%s %s: the job is %s (iostatus %s): waiting for dmtool resume %s",
+				    cmd, name, jm_state_names[st],
+				    jm_iostatus_names[dev->status.iostatus], name);
+			else
+				err("%s %s: the job is %s: waiting for dmtool resume %s", cmd, name,
+				    jm_state_names[st], name);
+		}
+		last_st = st;
 		first = false;
 		if (wait_over(st, want)) {
 			rc = st == DM_JOBMIRROR_STATE_CANCELLED || st == DM_JOBMIRROR_STATE_FAILED ?
@@ -907,6 +968,39 @@ static int cmd_wait(int argc, char **argv)
 	return wait_job("wait", argv[optind], want, progress, timeout, &dev);
 }
 
+/* The last step of complete: @dev becomes linear on its dest (@dest, a path). */
+static int reload_linear(const struct jm_device *dev, const char *dest)
+{
+	enum jm_reload_step step;
+	int cleared, r;
+
+	r = jm_dm_reload_linear(dev, dev->table.dest, &step, &cleared);
+	if (!r) {
+		printf("%s: reloaded as linear on %s; the source is no longer used\n",
+		       dev->name, dest);
+		return EXIT_OK;
+	}
+	switch (step) {
+	case JM_RELOAD_LOAD:
+		err("complete %s: cannot load a linear table on %s: %s; nothing changed",
+		    dev->name, dest, strerror(-r));
+		break;
+	case JM_RELOAD_SUSPEND:
+		if (cleared)
+			err("complete %s: cannot suspend to switch to linear: %s; the linear table was dropped, nothing changed",
+			    dev->name, strerror(-r));
+		else
+			err("complete %s: cannot suspend to switch to linear: %s; the linear table is still loaded: run dmsetup clear %s",
+			    dev->name, strerror(-r), dev->name);
+		break;
+	case JM_RELOAD_RESUME:
+		err("complete %s: cannot resume with the linear table: %s; %s is left suspended: run dmsetup resume %s",
+		    dev->name, strerror(-r), dev->name, dev->name);
+		break;
+	}
+	return EXIT_FAILED;
+}
+
 static int cmd_complete(int argc, char **argv)
 {
 	struct jm_device dev;
@@ -942,13 +1036,18 @@ static int cmd_complete(int argc, char **argv)
 	}
 	printf("%s: completed: all I/O goes to %s\n", dev.name, dest);
 	fflush(stdout);
-	r = jm_dm_reload_linear(&dev, dev.table.dest);
-	if (r) {
-		err("complete %s: cannot reload as linear on %s: %s", dev.name, dest, strerror(-r));
+	/*
+	 * The reload's suspend flushes: it would fail the bios that a stop
+	 * policy or the I/O hang holds (a dest that failed after the pivot).
+	 */
+	if (dev.status.io != DM_JOBMIRROR_IO_RUNNING || dev.status.held) {
+		err("complete %s: user I/O is %s with %llu bios held; the reload would fail them: "
+		    "fix %s (and run dmtool continue %s if io is stopped), then run dmtool complete %s again",
+		    dev.name, jm_io_names[dev.status.io], (unsigned long long)dev.status.held,
+		    dest, dev.name, dev.name);
 		return EXIT_FAILED;
 	}
-	printf("%s: reloaded as linear on %s; the source is no longer used\n", dev.name, dest);
-	return EXIT_OK;
+	return reload_linear(&dev, dest);
 }
 
 /* --- main --- */

@@ -93,9 +93,12 @@ enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 		res = JM_GET_NO_DEVICE;
 		goto out;
 	}
-	strcpy(dev->name, name);
+	/* The device's own name, also when @name is a /dev/mapper path. */
+	snprintf(dev->name, sizeof(dev->name), "%s",
+		 dm_task_get_name(info) ? dm_task_get_name(info) : name);
 	dev->major = di.major;
 	dev->minor = di.minor;
+	dev->read_only = di.read_only;
 	uuid = dm_task_get_uuid(info);
 	snprintf(dev->uuid, sizeof(dev->uuid), "%s", uuid ? uuid : "");
 
@@ -137,12 +140,13 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg)
+int jm_dm_foreach(int (*fn)(const char *name, const struct jm_device *dev, void *arg),
+		  void *arg)
 {
 	struct dm_task *dmt = run_task(DM_DEVICE_LIST, NULL);
 	struct dm_names *names;
 	struct jm_device dev;
-	const char **v = NULL;
+	const char **v = NULL, **nv;
 	size_t n = 0, i;
 	unsigned int next = 0;
 	int r = 0;
@@ -157,11 +161,13 @@ int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg)
 	if (names->dev) {
 		do {
 			names = (struct dm_names *)((char *)names + next);
-			v = realloc(v, (n + 1) * sizeof(*v));
-			if (!v) {
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				free(v);
 				dm_task_destroy(dmt);
 				return -1;
 			}
+			v = nv;
 			v[n++] = names->name;
 			next = names->next;
 		} while (next);
@@ -169,8 +175,16 @@ int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg)
 	qsort(v, n, sizeof(*v), cmp_names);
 	for (i = 0; i < n && !r; i++) {
 		/* A device that vanished or is not ours is skipped. */
-		if (jm_dm_get(v[i], &dev) == JM_GET_OK)
-			r = fn(&dev, arg);
+		switch (jm_dm_get(v[i], &dev)) {
+		case JM_GET_OK:
+			r = fn(v[i], &dev, arg);
+			break;
+		case JM_GET_FAILED:
+			r = fn(v[i], NULL, arg);
+			break;
+		default:
+			break;
+		}
 	}
 	free(v);
 	dm_task_destroy(dmt);
@@ -227,23 +241,31 @@ static int run_and_destroy(struct dm_task *dmt, uint32_t *cookie)
 	return r;
 }
 
-static struct dm_task *new_task(int type, const char *name)
+/*
+ * A task of @type on @name in *@dmt; 0, -ENOMEM, or -EINVAL for a name
+ * libdevmapper refuses (the reason in jm_dm_last_error()).
+ */
+static int new_task(int type, const char *name, struct dm_task **dmt)
 {
-	struct dm_task *dmt = dm_task_create(type);
-
-	if (dmt && name && !dm_task_set_name(dmt, name)) {
-		dm_task_destroy(dmt);
-		return NULL;
+	last_error[0] = '\0';
+	*dmt = dm_task_create(type);
+	if (!*dmt)
+		return -ENOMEM;
+	if (name && !dm_task_set_name(*dmt, name)) {
+		dm_task_destroy(*dmt);
+		*dmt = NULL;
+		return -EINVAL;
 	}
-	return dmt;
+	return 0;
 }
 
 int jm_dm_message(const struct jm_device *dev, const char *msg)
 {
-	struct dm_task *dmt = new_task(DM_DEVICE_TARGET_MSG, dev->name);
+	struct dm_task *dmt;
+	int r = new_task(DM_DEVICE_TARGET_MSG, dev->name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
+	if (r)
+		return r;
 	if (!dm_task_set_sector(dmt, dev->start) || !dm_task_set_message(dmt, msg)) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
@@ -253,15 +275,20 @@ int jm_dm_message(const struct jm_device *dev, const char *msg)
 
 int jm_dm_event_nr(const char *name, uint32_t *nr)
 {
-	struct dm_task *dmt = new_task(DM_DEVICE_INFO, name);
+	struct dm_task *dmt;
 	struct dm_info info;
-	int r = -ENXIO;
+	int r = new_task(DM_DEVICE_INFO, name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
-	if (dm_task_run(dmt) && dm_task_get_info(dmt, &info) && info.exists) {
+	if (r)
+		return r;
+	if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
+		r = -dm_task_get_errno(dmt);
+		if (!r)
+			r = -EIO;
+	} else if (!info.exists) {
+		r = -ENXIO;
+	} else {
 		*nr = info.event_nr;
-		r = 0;
 	}
 	dm_task_destroy(dmt);
 	return r;
@@ -269,10 +296,11 @@ int jm_dm_event_nr(const char *name, uint32_t *nr)
 
 int jm_dm_wait_event(const char *name, uint32_t nr)
 {
-	struct dm_task *dmt = new_task(DM_DEVICE_WAITEVENT, name);
+	struct dm_task *dmt;
+	int r = new_task(DM_DEVICE_WAITEVENT, name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
+	if (r)
+		return r;
 	if (!dm_task_set_event_nr(dmt, nr)) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
@@ -282,11 +310,12 @@ int jm_dm_wait_event(const char *name, uint32_t nr)
 
 int jm_dm_create(const char *name, uint64_t len, const char *type, const char *params)
 {
-	struct dm_task *dmt = new_task(DM_DEVICE_CREATE, name);
+	struct dm_task *dmt;
 	uint32_t cookie = 0;
+	int r = new_task(DM_DEVICE_CREATE, name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
+	if (r)
+		return r;
 	if (!dm_task_add_target(dmt, 0, len, type, params)) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
@@ -294,31 +323,43 @@ int jm_dm_create(const char *name, uint64_t len, const char *type, const char *p
 	return run_and_destroy(dmt, &cookie);
 }
 
-static int suspend_resume(const char *name, int type)
+/* Suspend, resume or clear @name; 0 or -errno. */
+static int simple_task(const char *name, int type)
 {
-	struct dm_task *dmt = new_task(type, name);
+	struct dm_task *dmt;
 	uint32_t cookie = 0;
+	int r = new_task(type, name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
+	if (r)
+		return r;
 	return run_and_destroy(dmt, type == DM_DEVICE_RESUME ? &cookie : NULL);
 }
 
-int jm_dm_reload_linear(const struct jm_device *dev, const char *dest)
+int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
+			enum jm_reload_step *step, int *cleared)
 {
-	struct dm_task *tb = new_task(DM_DEVICE_TABLE, dev->name);
-	struct dm_task *load = new_task(DM_DEVICE_RELOAD, dev->name);
 	char *type = NULL, *params = NULL, linear[JM_WORD_MAX + 8];
+	struct dm_task *tb = NULL, *load = NULL;
 	uint64_t start, length;
 	void *next = NULL;
-	int r = -ENOMEM;
+	int r;
 
-	if (!tb || !load)
+	*step = JM_RELOAD_LOAD;
+	*cleared = 0;
+	r = new_task(DM_DEVICE_TABLE, dev->name, &tb);
+	if (!r)
+		r = new_task(DM_DEVICE_RELOAD, dev->name, &load);
+	if (r)
 		goto out;
 	if (!dm_task_run(tb)) {
 		r = -dm_task_get_errno(tb);
+		if (!r)
+			r = -EIO;
 		goto out;
 	}
+	r = -ENOMEM;
+	if (dev->read_only && !dm_task_set_ro(load))
+		goto out;
 	snprintf(linear, sizeof(linear), "%s 0", dest);
 	do {
 		next = dm_get_next_target(tb, next, &start, &length, &type, &params);
@@ -334,10 +375,16 @@ int jm_dm_reload_linear(const struct jm_device *dev, const char *dest)
 	} while (next);
 	r = run_and_destroy(load, NULL);
 	load = NULL;
-	if (!r)
-		r = suspend_resume(dev->name, DM_DEVICE_SUSPEND);
-	if (!r)
-		r = suspend_resume(dev->name, DM_DEVICE_RESUME);
+	if (r)
+		goto out;
+	*step = JM_RELOAD_SUSPEND;
+	r = simple_task(dev->name, DM_DEVICE_SUSPEND);
+	if (r) {
+		*cleared = !simple_task(dev->name, DM_DEVICE_CLEAR);
+		goto out;
+	}
+	*step = JM_RELOAD_RESUME;
+	r = simple_task(dev->name, DM_DEVICE_RESUME);
 out:
 	if (load)
 		dm_task_destroy(load);
@@ -348,11 +395,12 @@ out:
 
 int jm_dm_remove(const char *name)
 {
-	struct dm_task *dmt = new_task(DM_DEVICE_REMOVE, name);
+	struct dm_task *dmt;
 	uint32_t cookie = 0;
+	int r = new_task(DM_DEVICE_REMOVE, name, &dmt);
 
-	if (!dmt)
-		return -ENOMEM;
+	if (r)
+		return r;
 	dm_task_retry_remove(dmt);
 	return run_and_destroy(dmt, &cookie);
 }

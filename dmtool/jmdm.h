@@ -15,6 +15,7 @@ struct jm_device {
 	char uuid[JM_NAME_MAX];
 	uint32_t major, minor;
 	uint64_t start, length;		/* the jobmirror segment, in sectors */
+	int read_only;			/* the device is read-only */
 	struct jm_status status;
 	struct jm_table table;
 };
@@ -37,15 +38,17 @@ const char *jm_dm_last_error(void);
 enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev);
 
 /*
- * Call @fn for each jobmirror device, in name order.  Returns 0, or -1 if
- * the device list could not be read.
+ * Call @fn for each jobmirror device, in name order, with its state; or
+ * with @dev NULL for one whose tables could not be read or parsed (the
+ * reason in jm_dm_last_error()).  Devices of other targets, and devices
+ * that vanish meanwhile, are skipped.  Returns 0, -1 if the device list
+ * could not be read, or what @fn returned if not 0 (which stops it).
  */
-int jm_dm_foreach(int (*fn)(const struct jm_device *dev, void *arg), void *arg);
+int jm_dm_foreach(int (*fn)(const char *name, const struct jm_device *dev, void *arg),
+		  void *arg);
 
 /* A device given as major:minor, as a path name: "/dev/ram0", "/dev/mapper/x". */
 void jm_dm_devpath(const char *majmin, char *out, size_t outsz);
-
-#endif /* DMTOOL_JMDM_H */
 
 /* Send @msg to the jobmirror target of @name; 0 or -errno. */
 int jm_dm_message(const struct jm_device *dev, const char *msg);
@@ -62,12 +65,23 @@ int jm_dm_wait_event(const char *name, uint32_t nr);
 /* Create @name with one target; 0 or -errno. */
 int jm_dm_create(const char *name, uint64_t len, const char *type, const char *params);
 
+/* The steps of jm_dm_reload_linear(). */
+enum jm_reload_step {
+	JM_RELOAD_LOAD,		/* nothing changed */
+	JM_RELOAD_SUSPEND,	/* the new table was cleared again, if it could be */
+	JM_RELOAD_RESUME,	/* the device is left suspended */
+};
+
 /*
  * Load @name's table again with its jobmirror segment replaced by a
- * linear mapping of the same length on major:minor @dest, then suspend
- * and resume it; 0 or -errno.
+ * linear mapping of the same length on major:minor @dest (read-only if
+ * the device is), then suspend and resume it; 0 or -errno, with the step
+ * that failed in *@step.  When the suspend fails, the loaded table is
+ * cleared again (*@cleared says whether that worked), so that no later
+ * resume takes it by surprise.
  */
-int jm_dm_reload_linear(const struct jm_device *dev, const char *dest);
+int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
+			enum jm_reload_step *step, int *cleared);
 
 /* Remove @name; 0 or -errno. */
 int jm_dm_remove(const char *name);
@@ -80,3 +94,5 @@ int jm_kmsg_mark(void);
  * none.  Closes @fd.
  */
 void jm_kmsg_reason(int fd, char *buf, size_t sz);
+
+#endif /* DMTOOL_JMDM_H */

@@ -5,6 +5,7 @@
  * kernel's own netlink source is used; with udevd the "udev" one, so that
  * an event is seen after udev's rules have run for it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -146,6 +147,7 @@ int cmd_watch(int argc, char **argv)
 	struct udev_device *d;
 	struct udev *udev;
 	const char *name = NULL, *source, *v;
+	sigset_t block, waitmask;
 	struct pollfd pfd;
 	int json, r;
 
@@ -159,6 +161,8 @@ int cmd_watch(int argc, char **argv)
 		r = get_device("watch", name, &dev);
 		if (r >= 0)
 			return r;
+		/* Events carry the device's own name, not a /dev/mapper path. */
+		name = dev.name;
 	}
 
 	udev = udev_new();
@@ -175,14 +179,22 @@ int cmd_watch(int argc, char **argv)
 		goto out;
 	}
 
+	/*
+	 * SIGINT and SIGTERM are blocked but while ppoll() sleeps, so that
+	 * one arriving just before it cannot go unnoticed until the next uevent.
+	 */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	pfd.fd = udev_monitor_get_fd(mon);
 	pfd.events = POLLIN;
 	r = EXIT_OK;
 	while (!stop) {
-		if (poll(&pfd, 1, -1) < 0) {
+		if (ppoll(&pfd, 1, NULL, &waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			err("watch: %s", strerror(errno));

@@ -103,6 +103,14 @@ setup() {
 	[[ "${lines[0]}" == "dmtool: create: --rerror 'retry': use report, ignore, stop or enospc" ]]
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed fast
 	[ "$status" -eq 2 ]
+	# The kernel would refuse a key given twice; dmtool says which.
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 \
+		--speed 1M --speed 2M
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: --speed given twice" ]
+	run "$DMTOOL" create jmb/d --mode mirror --source /dev/ram0 --dest /dev/ram1
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: 'jmb/d' is not a device name (1 to 127 characters, no '/')" ]
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram0
 	[ "$status" -eq 1 ]
 	[ "$output" = "dmtool: create jmb-d: source and dest are the same device" ]
@@ -159,7 +167,9 @@ setup() {
 
 @test "dmtool watch prints one line per event as it happens and exits 0 on SIGINT" {
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --paused
-	"$DMTOOL" watch jmb-d >"$BATS_TEST_TMPDIR/w" 3>&- &
+	# A /dev/mapper path names the device as well as its name does.
+	[ "$("$DMTOOL" status /dev/mapper/jmb-d --json | jq -r '.devices[0].name')" = jmb-d ]
+	"$DMTOOL" watch /dev/mapper/jmb-d >"$BATS_TEST_TMPDIR/w" 3>&- &
 	w=$!
 	sleep 0.3
 	"$DMTOOL" resume jmb-d
@@ -175,4 +185,61 @@ setup() {
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/w")" -eq 2 ]
 	run "$DMTOOL" watch jmb-nothere
 	[ "$status" -eq 3 ]
+}
+
+@test "dmtool wait says each time the job stops, and a remove ends it with exit 3" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed 1M
+	"$DMTOOL" wait jmb-d 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	sleep 0.5
+	"$DMTOOL" pause jmb-d
+	wait_state jmb-d paused 10
+	sleep 0.5
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "dmtool: wait jmb-d: the job is paused: waiting for dmtool resume jmb-d" ]
+	"$DMTOOL" resume jmb-d
+	sleep 0.5
+	"$DMTOOL" pause jmb-d
+	wait_state jmb-d paused 10
+	sleep 0.5
+	[ "$(grep -c 'the job is paused' "$BATS_TEST_TMPDIR/err")" -eq 2 ]
+	# The device goes away under the waiter.
+	timeout 10 dmsetup remove jmb-d
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" -eq 3 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "dmtool: wait jmb-d: no such device" ]
+}
+
+@test "dmtool complete does not reload while user writes are held, and keeps a read-only device read-only" {
+	paths_setup
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-src \
+		--dest /dev/mapper/jmb-dst --werror stop
+	"$DMTOOL" wait jmb-d --for ready --timeout 60
+	dmsetup message jmb-d 0 complete
+	wait_state jmb-d completed 30
+	# The dest fails after the pivot: werror stop holds the write.
+	fail_dev jmb-dst $PATH_LEN
+	dd if=/dev/urandom of=/dev/mapper/jmb-d bs=4k count=1 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-d stopped
+	run "$DMTOOL" complete jmb-d
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "dmtool: complete jmb-d: user I/O is stopped with 1 bios held; the reload would fail them: fix /dev/mapper/jmb-dst (and run dmtool continue jmb-d if io is stopped), then run dmtool complete jmb-d again" ]
+	[[ "$(dmsetup table jmb-d)" == *" jobmirror mirror "* ]]
+	kill -0 $writer
+	heal_dev jmb-dst /dev/ram1 $PATH_LEN
+	"$DMTOOL" continue jmb-d
+	wait $writer
+	run "$DMTOOL" complete jmb-d
+	[ "$status" -eq 0 ]
+	dst=$(dmsetup info -c --noheadings -o major,minor --separator : jmb-dst)
+	[ "$(dmsetup table jmb-d)" = "0 $PATH_LEN linear ${dst// /} 0" ]
+	dmsetup remove jmb-d
+
+	# A read-only device stays read-only once linear.
+	dmsetup create jmb-ro --readonly --table "0 65536 jobmirror mirror /dev/ram3 /dev/ram4 - 128"
+	"$DMTOOL" wait jmb-ro --for ready --timeout 60
+	"$DMTOOL" complete jmb-ro
+	[ "$(dmsetup table jmb-ro)" = "0 65536 linear 1:4 0" ]
+	[ "$(blockdev --getro /dev/mapper/jmb-ro)" = 1 ]
 }

@@ -121,6 +121,9 @@ job() {
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-thin - 128 3 on_target_error enospc start_paused
 	watch_start jmb-m
 	dmsetup message jmb-m 0 resume
+	# dmtool wait says why it is waiting, and goes on once resumed.
+	"$DMTOOL" wait jmb-m --for ready 2>"$BATS_TEST_TMPDIR/werr" 3>&- &
+	waiter=$!
 	wait_state jmb-m paused 60
 	[ "$(status_word jmb-m 5)" = nospace ]
 	[ "$(event_fields JOB_ERROR operation action reason | head -n 1)" = "write stop enospc" ]
@@ -128,6 +131,8 @@ job() {
 	dmsetup message jmb-m 0 resume
 	[ "$(status_word jmb-m 5)" = ok ]
 	wait_state jmb-m ready 60
+	wait $waiter
+	[ "$(cat "$BATS_TEST_TMPDIR/werr")" = "dmtool: wait jmb-m: the job is paused (iostatus nospace): waiting for dmtool resume jmb-m" ]
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
 	watch_stop
