@@ -218,6 +218,12 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 	/* A job that is over (or pausing for an earlier error) only counts. */
 	if (!jm_live(jm->state))
 		return;
+	/*
+	 * A copy that was under way when cancel was sent before ready: the
+	 * job ends cancelled all the same, and the dest is not kept.
+	 */
+	if (jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING)
+		policy = DM_JOBMIRROR_POLICY_IGNORE;
 
 	switch (policy) {
 	case DM_JOBMIRROR_POLICY_IGNORE:
@@ -241,20 +247,25 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 }
 
 /*
- * Regions a copy took and did not finish are dirty again; caller holds
- * jm->lock.  A metadata commit whose snapshot may have missed them looks
- * again (meta_redirty).
+ * A copy stopped at c->sector, before its end: its regions from the one
+ * it stopped in are dirty again; caller holds jm->lock.  The status's
+ * len already counts the part the copy did not do, which jm_mark_dirty()
+ * counts again for the regions it marks: take that part back, so that
+ * len grows only by what was copied of the region it stopped in (done
+ * again), and offset meets len once all is clean.  A metadata commit
+ * whose snapshot may have missed the regions looks again (meta_redirty).
  */
-static void jm_copy_redirty(struct jobmirror *jm, unsigned long first, unsigned long last)
+static void jm_copy_redirty(struct jobmirror *jm, struct jm_copy *c)
 {
 	jm->meta_redirty++;
-	jm_mark_dirty(jm, first, last);
+	jm_mark_dirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
+	jm->work_total -= c->end - c->sector;
 }
 
 static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int err)
 {
 	/* What this copy did not finish is still to do. */
-	jm_copy_redirty(jm, jm_sector_to_region(jm, c->sector), c->region + c->nr_regions - 1);
+	jm_copy_redirty(jm, c);
 	jm_job_error(jm, op, err, c->sector);
 }
 
@@ -308,8 +319,7 @@ static void jm_copy_work(struct work_struct *work)
 			return;
 		}
 		if (c->sector < c->end)
-			jm_copy_redirty(jm, jm_sector_to_region(jm, c->sector),
-					c->region + c->nr_regions - 1);
+			jm_copy_redirty(jm, c);
 		else
 			jm->pass_progress = true;
 	}
@@ -494,7 +504,7 @@ static void jm_drop_waiting_copies(struct jobmirror *jm)
 	for (i = 0; i < jm->max_copies; i++) {
 		c = &jm->copies[i];
 		if (c->state == JM_COPY_WAIT) {
-			jm_copy_redirty(jm, c->region, c->region + c->nr_regions - 1);
+			jm_copy_redirty(jm, c);
 			jm_copy_release(jm, c);
 		}
 	}

@@ -560,8 +560,10 @@ int jm_meta_load(struct jobmirror *jm)
 	else
 		bitmap_from_arr32(jm->dirty, words, jm->nr_regions);
 	jm->nr_dirty = bitmap_weight(jm->dirty, jm->nr_regions);
-	jm->copied = min_t(sector_t, jm->ti->len,
-			   (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift);
+	jm->copied = (sector_t)(jm->nr_regions - jm->nr_dirty) << jm->region_shift;
+	/* The last region may be short. */
+	if (!test_bit(jm->nr_regions - 1, jm->dirty))
+		jm->copied -= jm->cfg.region_sectors - jm_region_sectors(jm, jm->nr_regions - 1);
 	/* What the device holds is marked; writes elsewhere wait for a commit. */
 	if (jm->intent) {
 		bitmap_from_arr32(jm->meta_ok, words, jm->nr_regions);

@@ -55,12 +55,39 @@ job() {
 	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 2 ]
 	heal_dev jmb-dst /dev/ram1 $LEN
 	wait_state jmb-m ready 30
+	# Failed copies were copied again: offset meets len (progress 100%).
+	offlen=$(status_word jmb-m 3)
+	[ "${offlen%/*}" = "${offlen#*/}" ]
 	watch_stop
 	[ "$(event_fields JOB_ERROR action | sort -u)" = ignore ]
 	[ "$(events_of JOB_READY | wc -l)" -eq 1 ]
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "a copy that fails after cancel was sent before ready: the job ends cancelled" {
+	modprobe dm-delay
+	dmsetup create jmb-err --table "0 $LEN error"
+	for policy in report stop; do
+		# Copy writes to the dest fail 3 s after they are sent: the
+		# cancel comes while they are under way.
+		dmsetup create jmb-slow --table "0 $LEN delay /dev/mapper/jmb-err 0 3000"
+		jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-slow - 128 \
+			2 on_target_error $policy
+		watch_start jmb-m
+		dmsetup message jmb-m 0 cancel
+		[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq 0 ]
+		wait_state jmb-m cancelled 15
+		watch_stop
+		[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ]
+		[ "$(event_fields JOB_ERROR action | sort -u)" = ignore ]
+		[ "$(events_of JOB_CANCELLED | wc -l)" -eq 1 ]
+		[ "$(events_of JOB_FAILED | wc -l)" -eq 0 ]
+		[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/mapper/jmb-src 64)" ]
+		dmsetup remove jmb-m
+		dmsetup remove jmb-slow
+	done
 }
 
 @test "dest write errors under stop pause the job; heal, resume, complete, data equal" {
@@ -75,6 +102,8 @@ job() {
 	dmsetup message jmb-m 0 resume
 	[ "$(status_word jmb-m 5)" = ok ]
 	wait_state jmb-m ready 30
+	offlen=$(status_word jmb-m 3)
+	[ "${offlen%/*}" = "${offlen#*/}" ]
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
 	watch_stop
