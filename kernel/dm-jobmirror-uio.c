@@ -78,9 +78,25 @@ static void jm_uio_reset(struct bio *bio)
 	jb->tracked = false;
 }
 
-/* Complete a bio that end_io kept (see jm_end_io()) with @status. */
+/*
+ * Complete a bio that end_io kept (see jm_end_io()), or that waited in
+ * the target, with @status.  jm_end_io() passes it straight on, so a bio
+ * being sent again is no longer counted as such here: one that waited
+ * for a metadata commit when a noflush suspend handed it back would
+ * otherwise keep nr_retrying up, and io hung or gated, for good.
+ */
 static void jm_uio_finish(struct bio *bio, blk_status_t status, enum jm_finish finish)
 {
+	struct jm_bio *jb = jm_bio_data(bio);
+	struct jobmirror *jm = jb->jm;
+	unsigned long flags;
+
+	if (jb->hang_retry) {
+		spin_lock_irqsave(&jm->lock, flags);
+		jb->hang_retry = false;
+		jm->nr_retrying--;
+		spin_unlock_irqrestore(&jm->lock, flags);
+	}
 	jm_uio_reset(bio);
 	jm_bio_data(bio)->finish = finish;
 	bio->bi_status = status;
