@@ -196,7 +196,7 @@ struct list_ctx {
 /* A jobmirror device whose tables jm_dm_foreach() could not read or parse. */
 static void unreadable(struct list_ctx *c, const char *name)
 {
-	err("%s: %s: %s", c->cmd, name,
+	err("%s %s: %s", c->cmd, name,
 	    *jm_dm_last_error() ? jm_dm_last_error() : "cannot read its tables");
 	c->unreadable = true;
 }
@@ -844,15 +844,21 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	uint64_t last_offset = 0, rate = 0;
 	int last_tick = 0;
 	enum dm_jobmirror_state st, last_st = DM_JOBMIRROR_NR_STATES;
+	char dm_name[JM_NAME_MAX];
 	bool first = true;
 	uint32_t nr;
 	int r, rc;
 
+	/* A /dev/mapper path is looked up once: its node goes before the device. */
+	r = get_device(cmd, name, dev);
+	if (r >= 0)
+		return r;
+	snprintf(dm_name, sizeof(dm_name), "%s", dev->name);
 	if (progress || timeout)
 		start_ticker();
 	for (;;) {
 		rc = -1;
-		r = jm_dm_event_nr(name, &nr);
+		r = jm_dm_event_nr(dm_name, &nr);
 		if (r == -ENXIO) {
 			rc = get_failed(cmd, name, JM_GET_NO_DEVICE);
 			break;
@@ -862,7 +868,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			rc = EXIT_FAILED;
 			break;
 		}
-		r = get_device(cmd, name, dev);
+		r = get_device(cmd, dm_name, dev);
 		if (r >= 0) {
 			rc = r;
 			break;
@@ -902,7 +908,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			rc = EXIT_TIMEOUT;
 			break;
 		}
-		r = jm_dm_wait_event(name, nr);
+		r = jm_dm_wait_event(dm_name, nr);
 		if (r && r != -EINTR) {
 			rc = r == -ENXIO ? get_failed(cmd, name, JM_GET_NO_DEVICE) : EXIT_FAILED;
 			if (rc == EXIT_FAILED)

@@ -74,6 +74,24 @@ static const char *jobmirror_params(struct dm_task *dmt, uint64_t *start,
 	return NULL;
 }
 
+/* Whether @name (a name or a /dev/mapper path) is a device now. */
+static bool device_exists(const char *name)
+{
+	struct dm_task *info;
+	struct dm_info di;
+	bool r;
+
+	/* libdevmapper refuses a path that no longer exists: gone. */
+	if (strchr(name, '/') && access(name, F_OK))
+		return false;
+	info = run_task(DM_DEVICE_INFO, name);
+	if (!info)
+		return true;	/* cannot tell: not "gone" */
+	r = !dm_task_get_info(info, &di) || di.exists;
+	dm_task_destroy(info);
+	return r;
+}
+
 enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 {
 	enum jm_get_result res = JM_GET_FAILED;
@@ -82,11 +100,12 @@ enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 	const char *params, *uuid;
 
 	memset(dev, 0, sizeof(*dev));
+	last_error[0] = '\0';
 	if (strlen(name) >= sizeof(dev->name))
 		return JM_GET_NO_DEVICE;
 	info = run_task(DM_DEVICE_INFO, name);
 	if (!info)
-		return JM_GET_FAILED;
+		return device_exists(name) ? JM_GET_FAILED : JM_GET_NO_DEVICE;
 	if (!dm_task_get_info(info, &di))
 		goto out;
 	if (!di.exists) {
@@ -104,8 +123,12 @@ enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 
 	st = run_task(DM_DEVICE_STATUS, name);
 	tb = run_task(DM_DEVICE_TABLE, name);
-	if (!st || !tb)
+	if (!st || !tb) {
+		/* Removed between the ioctls: gone, not unreadable. */
+		if (!device_exists(name))
+			res = JM_GET_NO_DEVICE;
 		goto out;
+	}
 	params = jobmirror_params(st, &dev->start, &dev->length);
 	if (!params) {
 		res = JM_GET_NOT_JOBMIRROR;

@@ -190,16 +190,11 @@ static void jm_job_fail(struct jobmirror *jm, int op, int err)
 	jm_meta_state_changed(jm);
 }
 
-/**
- * jm_job_error() - apply the job error policy.
- * @jm: the target; caller holds jm->lock (any context).
- * @op: DM_JOBMIRROR_OP_READ for a copy read or a flush of the source
- *	(on_source_error), DM_JOBMIRROR_OP_WRITE for a write or flush of the
- *	dest (on_target_error).
- * @err: the negative errno.
- * @sector: where, target relative.
+/*
+ * The job error policy, see jm_job_error(); @copy for an error of a
+ * background copy.
  */
-void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
+static void __jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector, bool copy)
 {
 	enum dm_jobmirror_policy policy;
 
@@ -222,7 +217,7 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 	 * A copy that was under way when cancel was sent before ready: the
 	 * job ends cancelled all the same, and the dest is not kept.
 	 */
-	if (jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING)
+	if (copy && jm->cancel_requested && jm->state == DM_JOBMIRROR_STATE_RUNNING)
 		policy = DM_JOBMIRROR_POLICY_IGNORE;
 
 	switch (policy) {
@@ -246,6 +241,20 @@ void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
 }
 
+/**
+ * jm_job_error() - apply the job error policy.
+ * @jm: the target; caller holds jm->lock (any context).
+ * @op: DM_JOBMIRROR_OP_READ for a copy read or a flush of the source
+ *	(on_source_error), DM_JOBMIRROR_OP_WRITE for a write or flush of the
+ *	dest (on_target_error).
+ * @err: the negative errno.
+ * @sector: where, target relative.
+ */
+void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector)
+{
+	__jm_job_error(jm, op, err, sector, false);
+}
+
 /*
  * A copy stopped at c->sector, before its end: its regions from the one
  * it stopped in are dirty again; caller holds jm->lock.  The status's
@@ -266,7 +275,7 @@ static void jm_copy_failed(struct jobmirror *jm, struct jm_copy *c, int op, int 
 {
 	/* What this copy did not finish is still to do. */
 	jm_copy_redirty(jm, c);
-	jm_job_error(jm, op, err, c->sector);
+	__jm_job_error(jm, op, err, c->sector, true);
 }
 
 /* Whether a background copy may go on to its next chunk; caller holds jm->lock. */

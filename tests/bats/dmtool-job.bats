@@ -14,6 +14,18 @@ setup() {
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 }
 
+# wait_lines REGEX FILE N: until FILE has N lines matching REGEX (10 s).
+wait_lines() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(grep -c -e "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "wait_lines: fewer than $3 lines '$1' in $2:" >&2
+	cat "$2" >&2
+	return 1
+}
+
 @test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {
 	# Random data over the whole 256 MiB, not only the 64 MiB setup
 	# fills, and a zeroed dest: the sums below then cover every region.
@@ -189,25 +201,29 @@ setup() {
 
 @test "dmtool wait says each time the job stops, and a remove ends it with exit 3" {
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed 1M
-	"$DMTOOL" wait jmb-d 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	# --progress: a line a second says which state the waiter saw.
+	"$DMTOOL" wait jmb-d --progress >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	sleep 0.5
 	"$DMTOOL" pause jmb-d
-	wait_state jmb-d paused 10
-	sleep 0.5
+	wait_lines 'the job is paused' "$BATS_TEST_TMPDIR/err" 1
 	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "dmtool: wait jmb-d: the job is paused: waiting for dmtool resume jmb-d" ]
+	n=$(grep -c '^jmb-d: running' "$BATS_TEST_TMPDIR/out") || true
 	"$DMTOOL" resume jmb-d
-	sleep 0.5
+	wait_lines '^jmb-d: running' "$BATS_TEST_TMPDIR/out" $((n + 1))
 	"$DMTOOL" pause jmb-d
-	wait_state jmb-d paused 10
-	sleep 0.5
-	[ "$(grep -c 'the job is paused' "$BATS_TEST_TMPDIR/err")" -eq 2 ]
-	# The device goes away under the waiter.
+	wait_lines 'the job is paused' "$BATS_TEST_TMPDIR/err" 2
+	# The device goes away under the waiters, one given its path.
+	"$DMTOOL" wait /dev/mapper/jmb-d 2>"$BATS_TEST_TMPDIR/err2" 3>&- &
+	pid2=$!
+	wait_lines 'the job is paused' "$BATS_TEST_TMPDIR/err2" 1
 	timeout 10 dmsetup remove jmb-d
 	rc=0
 	wait $pid || rc=$?
 	[ "$rc" -eq 3 ]
 	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/err")" = "dmtool: wait jmb-d: no such device" ]
+	rc=0
+	wait $pid2 || rc=$?
+	[ "$rc" -eq 3 ]
 }
 
 @test "dmtool complete does not reload while user writes are held, and keeps a read-only device read-only" {

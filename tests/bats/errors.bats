@@ -74,8 +74,9 @@ job() {
 		# cancel comes while they are under way.
 		dmsetup create jmb-slow --table "0 $LEN delay /dev/mapper/jmb-err 0 3000"
 		jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-slow - 128 \
-			2 on_target_error $policy
+			3 on_target_error $policy start_paused
 		watch_start jmb-m
+		dmsetup message jmb-m 0 resume
 		dmsetup message jmb-m 0 cancel
 		[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq 0 ]
 		wait_state jmb-m cancelled 15

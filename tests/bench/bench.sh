@@ -142,8 +142,8 @@ iops_set brd $src $dst $sectors
 # and the two halves of a write in ready overlap.  A latency of L ms at
 # queue depth $qd caps IOPS at qd * 1000 / L.  The shortest latency of 2,
 # 4 and 8 ms at which the bare device writes at 90% of its cap or more is
-# taken, so that a slow host's CPU does not bound the row; the table says
-# how near dm-linear came to the cap.
+# taken (8 ms if none is), so that a slow host's CPU does not bound the
+# row; the table says how near dm-linear came to the cap.
 nullb_load() {
 	modprobe null_blk nr_devices=2 gb=1 queue_mode=2 irqmode=2 hw_queue_depth=64 \
 		completion_nsec=$(($1 * 1000000))
