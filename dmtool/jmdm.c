@@ -243,6 +243,14 @@ void jm_dm_devpath(const char *majmin, char *out, size_t outsz)
 	snprintf(out, outsz, "%s", majmin);
 }
 
+/* The -errno of a task that failed; -EIO if it failed before its ioctl. */
+static int task_error(struct dm_task *dmt)
+{
+	int r = -dm_task_get_errno(dmt);
+
+	return r ? r : -EIO;
+}
+
 /* Run @dmt, keeping its errno; returns 0 or -errno.  Destroys @dmt. */
 static int run_and_destroy(struct dm_task *dmt, uint32_t *cookie)
 {
@@ -253,11 +261,8 @@ static int run_and_destroy(struct dm_task *dmt, uint32_t *cookie)
 		dm_task_destroy(dmt);
 		return -ENOMEM;
 	}
-	if (!dm_task_run(dmt)) {
-		r = -dm_task_get_errno(dmt);
-		if (!r)
-			r = -EIO;
-	}
+	if (!dm_task_run(dmt))
+		r = task_error(dmt);
 	dm_task_destroy(dmt);
 	if (cookie)
 		dm_udev_wait(*cookie);
@@ -304,15 +309,12 @@ int jm_dm_event_nr(const char *name, uint32_t *nr)
 
 	if (r)
 		return r;
-	if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info)) {
-		r = -dm_task_get_errno(dmt);
-		if (!r)
-			r = -EIO;
-	} else if (!info.exists) {
+	if (!dm_task_run(dmt) || !dm_task_get_info(dmt, &info))
+		r = task_error(dmt);
+	else if (!info.exists)
 		r = -ENXIO;
-	} else {
+	else
 		*nr = info.event_nr;
-	}
 	dm_task_destroy(dmt);
 	return r;
 }
@@ -375,9 +377,7 @@ int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 	if (r)
 		goto out;
 	if (!dm_task_run(tb)) {
-		r = -dm_task_get_errno(tb);
-		if (!r)
-			r = -EIO;
+		r = task_error(tb);
 		goto out;
 	}
 	r = -ENOMEM;

@@ -14,18 +14,6 @@ setup() {
 	dd if=/dev/zero of=/dev/ram1 bs=1M count=64 oflag=direct status=none
 }
 
-# wait_lines REGEX FILE N: until FILE has N lines matching REGEX (10 s).
-wait_lines() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(grep -c -e "$1" "$2")" -ge "$3" ] && return 0
-		sleep 0.1
-	done
-	echo "wait_lines: fewer than $3 lines '$1' in $2:" >&2
-	cat "$2" >&2
-	return 1
-}
-
 @test "dmtool create, wait --for ready, complete: the device ends as linear on the dest" {
 	# Random data over the whole 256 MiB, not only the 64 MiB setup
 	# fills, and a zeroed dest: the sums below then cover every region.

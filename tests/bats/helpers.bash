@@ -140,6 +140,19 @@ paths_setup() {
 	linear_dev jmb-dst /dev/ram1 $PATH_LEN
 }
 
+# wait_lines REGEX FILE [N [SECONDS]]: until N lines (default 1) of FILE
+# match REGEX (within SECONDS, default 10).
+wait_lines() {
+	local i
+	for ((i = 0; i < ${4:-10} * 10; i++)); do
+		[ "$(grep -c -e "$1" "$2" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		sleep 0.1
+	done
+	echo "wait_lines: fewer than ${3:-1} lines '$1' in $2:" >&2
+	cat "$2" >&2
+	return 1
+}
+
 # set_table NAME: the table on stdin replaces NAME's, live (a reload,
 # then a suspend, which waits for NAME's I/O in flight, and a resume).
 set_table() {

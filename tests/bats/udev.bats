@@ -44,14 +44,7 @@ hook() {
 # wait_line REGEX [SECONDS [FILE]]: until a line of FILE ($out, what the
 # hooks wrote) matches.
 wait_line() {
-	local i f=${3:-$out}
-	for ((i = 0; i < ${2:-10} * 10; i++)); do
-		grep -q "$1" "$f" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no line '$1' in $f:" >&2
-	cat "$f" >&2
-	return 1
+	wait_lines "$1" "${3:-$out}" 1 "${2:-10}"
 }
 
 # udev_start: "make install" as an admin would, but with dmtool under the
