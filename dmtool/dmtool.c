@@ -263,8 +263,14 @@ static int cmd_list(int argc, char **argv, int json)
 		scols_unref_table(c.tb);
 		return EXIT_FAILED;
 	}
-	/* What could be read is shown; a device that could not fails the command. */
-	if (c.array) {
+	/*
+	 * A device that could not be read fails the command: the others are
+	 * shown, but not as JSON (JSON only on success, as the contract says).
+	 */
+	if (c.array && c.unreadable) {
+		json_object_put(c.array);
+		r = EXIT_FAILED;
+	} else if (c.array) {
 		r = print_json(c.array);
 	} else {
 		if (scols_table_get_nlines(c.tb))
@@ -402,9 +408,13 @@ static int cmd_status(int argc, char **argv, int json)
 				json_object_put(array);
 			return EXIT_FAILED;
 		}
-		/* As list: what could be read is shown, and the command fails. */
-		r = array ? print_json(array) : EXIT_OK;
-		return c.unreadable ? EXIT_FAILED : r;
+		/* As list: an unreadable device fails the command. */
+		if (c.unreadable) {
+			if (array)
+				json_object_put(array);
+			return EXIT_FAILED;
+		}
+		return array ? print_json(array) : EXIT_OK;
 	}
 	for (i = 0; i < argc; i++) {
 		g = jm_dm_get(argv[i], &dev);
