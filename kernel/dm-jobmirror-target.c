@@ -38,7 +38,7 @@ static void jm_put_devices(struct jobmirror *jm)
 }
 
 /* Open a device with the table's mode, or read-only. */
-static int jm_get_device(struct jobmirror *jm, char *what, const char *path,
+static int jm_get_device(struct jobmirror *jm, const char *what, const char *path,
 			 bool read_only, struct dm_dev **dev)
 {
 	struct dm_target *ti = jm->ti;
@@ -48,17 +48,23 @@ static int jm_get_device(struct jobmirror *jm, char *what, const char *path,
 		r = dm_get_device(ti, path, dm_table_get_mode(ti->table) & ~JM_OPEN_WRITE, dev);
 	else
 		r = dm_get_device(ti, path, dm_table_get_mode(ti->table), dev);
-	if (r) {
-		ti->error = what;
-		return r;
-	}
+	if (r)
+		return jm_ctr_error(ti, r, "cannot open the %s device '%s'", what, path);
 	return 0;
 }
 
-/* Check that @dev holds the whole target. */
-static bool jm_device_too_small(struct jobmirror *jm, struct dm_dev *dev)
+/* Fail unless @dev holds the whole target. */
+static int jm_check_size(struct jobmirror *jm, const char *what, const char *path,
+			 struct dm_dev *dev)
 {
-	return bdev_nr_sectors(dev->bdev) < jm->ti->len;
+	sector_t size = bdev_nr_sectors(dev->bdev);
+
+	if (size >= jm->ti->len)
+		return 0;
+	return jm_ctr_error(jm->ti, -EINVAL,
+			    "the %s device '%s' is smaller than the target: %llu < %llu sectors",
+			    what, path, (unsigned long long)size,
+			    (unsigned long long)jm->ti->len);
 }
 
 static int jm_open_devices(struct jobmirror *jm)
@@ -67,40 +73,35 @@ static int jm_open_devices(struct jobmirror *jm)
 	int r;
 
 	/* A stream's source is its read-only backing device. */
-	r = jm_get_device(jm, "cannot open the source device", jm->cfg.source_path,
+	r = jm_get_device(jm, "source", jm->cfg.source_path,
 			  jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM,
 			  &jm->source);
 	if (r)
 		return r;
-	r = jm_get_device(jm, "cannot open the dest device", jm->cfg.dest_path, false,
+	r = jm_get_device(jm, "dest", jm->cfg.dest_path, false,
 			  &jm->dest);
 	if (r)
 		return r;
 	if (jm->cfg.meta_path) {
-		r = jm_get_device(jm, "cannot open the metadata device",
+		r = jm_get_device(jm, "metadata",
 				  jm->cfg.meta_path, false, &jm->meta);
 		if (r)
 			return r;
 	}
 
-	if (jm->source->bdev->bd_dev == jm->dest->bdev->bd_dev) {
-		ti->error = "source and dest are the same device";
-		return -EINVAL;
-	}
+	if (jm->source->bdev->bd_dev == jm->dest->bdev->bd_dev)
+		return jm_ctr_error(ti, -EINVAL,
+				    "source '%s' and dest '%s' are the same device",
+				    jm->cfg.source_path, jm->cfg.dest_path);
 	if (jm->meta && (jm->meta->bdev->bd_dev == jm->source->bdev->bd_dev ||
-			 jm->meta->bdev->bd_dev == jm->dest->bdev->bd_dev)) {
-		ti->error = "the metadata device must differ from source and dest";
-		return -EINVAL;
-	}
-	if (jm_device_too_small(jm, jm->source)) {
-		ti->error = "the source device is smaller than the target";
-		return -EINVAL;
-	}
-	if (jm_device_too_small(jm, jm->dest)) {
-		ti->error = "the dest device is smaller than the target";
-		return -EINVAL;
-	}
-	return 0;
+			 jm->meta->bdev->bd_dev == jm->dest->bdev->bd_dev))
+		return jm_ctr_error(ti, -EINVAL,
+				    "the metadata device '%s' must differ from source and dest",
+				    jm->cfg.meta_path);
+	r = jm_check_size(jm, "source", jm->cfg.source_path, jm->source);
+	if (r)
+		return r;
+	return jm_check_size(jm, "dest", jm->cfg.dest_path, jm->dest);
 }
 
 /*

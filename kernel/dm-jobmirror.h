@@ -355,6 +355,7 @@ void jm_emit_table(const struct jm_config *cfg, const char *source,
 		   const char *dest, const char *meta, char *result,
 		   unsigned int maxlen, unsigned int *sz);
 int jm_parse_u64(const char *word, u64 max, u64 *out);
+__printf(3, 4) int jm_ctr_error(struct dm_target *ti, int err, const char *fmt, ...);
 
 /* dm-jobmirror-region.c */
 int jm_regions_init(struct jobmirror *jm);

@@ -113,7 +113,7 @@ setup() {
 	[ "${lines[0]}" = "dmtool: create: 'jmb/d' is not a device name (1 to 127 characters, no '/')" ]
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram0
 	[ "$status" -eq 1 ]
-	[ "$output" = "dmtool: create jmb-d: source and dest are the same device" ]
+	[ "$output" = "dmtool: create jmb-d: source '/dev/ram0' and dest '/dev/ram0' are the same device" ]
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/nothere --dest /dev/ram1
 	[ "$status" -eq 1 ]
 	[[ "$output" == "dmtool: create jmb-d: cannot read the size of /dev/nothere: "* ]]

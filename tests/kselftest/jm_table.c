@@ -71,21 +71,21 @@ BAD(region_too_large, "mirror /dev/ram0 /dev/ram1 - 4194304",
 BAD(region_overflow, "mirror /dev/ram0 /dev/ram1 - 18446744073709551616",
     "jobmirror: region_size '18446744073709551616' is larger than");
 BAD(source_is_dest, "mirror /dev/ram0 /dev/ram0 - 128",
-    "jobmirror: source and dest are the same device");
+    "jobmirror: source '/dev/ram0' and dest '/dev/ram0' are the same device");
 BAD(meta_is_source, "mirror /dev/ram0 /dev/ram1 /dev/ram0 128",
-    "jobmirror: the metadata device must differ from source and dest");
+    "jobmirror: the metadata device '/dev/ram0' must differ from source and dest");
 BAD(meta_is_dest, "stream /dev/ram0 /dev/ram1 /dev/ram1 128",
-    "jobmirror: the metadata device must differ from source and dest");
+    "jobmirror: the metadata device '/dev/ram1' must differ from source and dest");
 BAD(no_such_source, "mirror /dev/nonexistent /dev/ram1 - 128",
-    "jobmirror: cannot open the source device");
+    "jobmirror: cannot open the source device '/dev/nonexistent'");
 BAD(no_such_dest, "mirror /dev/ram0 /dev/nonexistent - 128",
-    "jobmirror: cannot open the dest device");
+    "jobmirror: cannot open the dest device '/dev/nonexistent'");
 BAD(no_such_meta, "mirror /dev/ram0 /dev/ram1 /dev/nonexistent 128",
-    "jobmirror: cannot open the metadata device");
+    "jobmirror: cannot open the metadata device '/dev/nonexistent'");
 BAD(dest_too_small, "mirror /dev/ram0 /dev/mapper/" SMALL " - 128",
-    "jobmirror: the dest device is smaller than the target");
+    "jobmirror: the dest device '/dev/mapper/" SMALL "' is smaller than the target: 2048 < 131072 sectors");
 BAD(source_too_small, "mirror /dev/mapper/" SMALL " /dev/ram1 - 128",
-    "jobmirror: the source device is smaller than the target");
+    "jobmirror: the source device '/dev/mapper/" SMALL "' is smaller than the target: 2048 < 131072 sectors");
 BAD(stream_without_metadata, "stream /dev/ram0 /dev/ram1 - 128",
     "jobmirror: stream mode needs a metadata device, not '-'");
 BAD(stream_write_blocking, "stream /dev/ram0 /dev/ram1 /dev/ram2 128 2 copy_mode write_blocking",
@@ -134,7 +134,7 @@ BAD(start_paused_with_value, "mirror /dev/ram0 /dev/ram1 - 128 2 start_paused ye
     "jobmirror: unknown optional argument 'yes'");
 FIXTURE_VARIANT_ADD(bad_line, longer_than_devices) {
 	.params = "mirror /dev/ram0 /dev/ram1 - 128",
-	.reason = "jobmirror: the source device is smaller than the target",
+	.reason = "jobmirror: the source device '/dev/ram0' is smaller than the target: 524288 < 1048576 sectors",
 	.len = 1048576,	/* 512 MiB */
 };
 
