@@ -70,17 +70,61 @@ void jm_log_name(struct jobmirror *jm, char name[DM_NAME_LEN])
 		strscpy(name, dm_device_name(md), DM_NAME_LEN);
 }
 
+/* Events that end a state happen once a job: they are never dropped. */
+static bool jm_event_is_once(unsigned int t)
+{
+	return t == DM_JOBMIRROR_EVENT_JOB_READY || t == DM_JOBMIRROR_EVENT_JOB_COMPLETED ||
+	       t == DM_JOBMIRROR_EVENT_JOB_CANCELLED || t == DM_JOBMIRROR_EVENT_JOB_FAILED;
+}
+
+static struct jm_ev *jm_ev_at(struct jobmirror *jm, unsigned int i)
+{
+	return &jm->ev_ring[(jm->ev_head + i) % JM_EV_RING];
+}
+
+/*
+ * The ring is full and an event that must not be dropped comes: drop the
+ * oldest queued event that may be, keeping the order of the others.  The
+ * drop, and those the dropped event carried, go to the next event of its
+ * type, queued or still to come.  Return false if there is none to drop.
+ */
+static bool jm_ev_evict(struct jobmirror *jm)
+{
+	unsigned int i, victim, type;
+	u32 carry;
+
+	for (victim = 0; victim < jm->ev_count; victim++)
+		if (!jm_event_is_once(jm_ev_at(jm, victim)->type))
+			break;
+	if (victim == jm->ev_count)
+		return false;
+	type = jm_ev_at(jm, victim)->type;
+	carry = jm_ev_at(jm, victim)->suppressed + 1;
+	for (i = victim; i + 1 < jm->ev_count; i++)
+		*jm_ev_at(jm, i) = *jm_ev_at(jm, i + 1);
+	jm->ev_count--;
+	/* From victim on are the events queued after it. */
+	for (i = victim; i < jm->ev_count; i++) {
+		if (jm_ev_at(jm, i)->type == type) {
+			jm_ev_at(jm, i)->suppressed += carry;
+			return true;
+		}
+	}
+	jm->ev_suppressed[type] += carry;
+	return true;
+}
+
 /*
  * Queue an event; caller holds jm->lock and has updated the state.
  * event_seq counts every event; at most JM_EV_BURST of one type are sent
  * per JM_EV_WINDOW, the rest are counted in the next one sent of that type
- * (DM_JOBMIRROR_SUPPRESSED).
+ * (DM_JOBMIRROR_SUPPRESSED).  A full ring drops events too, but never one
+ * that ends a state: it takes the place of an older one that may be dropped.
  */
 static void jm_queue_event(struct jobmirror *jm, struct jm_ev *ev)
 {
 	unsigned int t = ev->type;
-	bool once = t == DM_JOBMIRROR_EVENT_JOB_READY || t == DM_JOBMIRROR_EVENT_JOB_COMPLETED ||
-		    t == DM_JOBMIRROR_EVENT_JOB_CANCELLED || t == DM_JOBMIRROR_EVENT_JOB_FAILED;
+	bool once = jm_event_is_once(t);
 
 	lockdep_assert_held(&jm->lock);
 	ev->seq = ++jm->event_seq;
@@ -91,8 +135,8 @@ static void jm_queue_event(struct jobmirror *jm, struct jm_ev *ev)
 		jm->ev_window_start[t] = jiffies;
 		jm->ev_window_sent[t] = 0;
 	}
-	/* Events that end a state happen once a job: never dropped for rate. */
-	if ((!once && jm->ev_window_sent[t] >= JM_EV_BURST) || jm->ev_count == JM_EV_RING) {
+	if ((!once && jm->ev_window_sent[t] >= JM_EV_BURST) ||
+	    (jm->ev_count == JM_EV_RING && !(once && jm_ev_evict(jm)))) {
 		jm->ev_suppressed[t]++;
 		return;
 	}
