@@ -98,7 +98,7 @@ static void jm_uio_finish(struct bio *bio, blk_status_t status, enum jm_finish f
 		spin_unlock_irqrestore(&jm->lock, flags);
 	}
 	jm_uio_reset(bio);
-	jm_bio_data(bio)->finish = finish;
+	jb->finish = finish;
 	bio->bi_status = status;
 	bio_endio(bio);
 }
