@@ -57,12 +57,18 @@ accel=${JM_QEMU_ACCEL:-tcg}
 cpu=max,-erms,-fsrm
 [ "$accel" = kvm ] && cpu=host
 cpu=${JM_QEMU_CPU:-$cpu}
+# norandmaps: TCG finds code it translated before by its virtual address
+# too, so a program mapped at new random addresses is translated all over
+# again each time it runs.  Without randomization, measured in a 6.12
+# guest, 100 runs of /bin/true took 1.9 s instead of 4.1 s, and of
+# "dmsetup version" 4.4 s instead of 8.0 s; the suites run hundreds of
+# such short programs.
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${serial[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=$loglevel panic=-1 oops=panic rdinit=/init" \
+	-append "console=ttyS0 loglevel=$loglevel panic=-1 oops=panic norandmaps rdinit=/init" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
 	</dev/null
