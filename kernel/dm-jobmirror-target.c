@@ -49,7 +49,7 @@ static int jm_get_device(struct jobmirror *jm, const char *what, const char *pat
 	else
 		r = dm_get_device(ti, path, dm_table_get_mode(ti->table), dev);
 	if (r)
-		return jm_ctr_error(ti, r, "cannot open the %s device '%s'", what, path);
+		return jm_ctr_error(ti, r, "cannot open the %s device '%.100s'", what, path);
 	return 0;
 }
 
@@ -62,7 +62,7 @@ static int jm_check_size(struct jobmirror *jm, const char *what, const char *pat
 	if (size >= jm->ti->len)
 		return 0;
 	return jm_ctr_error(jm->ti, -EINVAL,
-			    "the %s device '%s' is smaller than the target: %llu < %llu sectors",
+			    "the %s device '%.100s' is smaller than the target: %llu < %llu sectors",
 			    what, path, (unsigned long long)size,
 			    (unsigned long long)jm->ti->len);
 }
@@ -91,12 +91,12 @@ static int jm_open_devices(struct jobmirror *jm)
 
 	if (jm->source->bdev->bd_dev == jm->dest->bdev->bd_dev)
 		return jm_ctr_error(ti, -EINVAL,
-				    "source '%s' and dest '%s' are the same device",
+				    "source '%.100s' and dest '%.100s' are the same device",
 				    jm->cfg.source_path, jm->cfg.dest_path);
 	if (jm->meta && (jm->meta->bdev->bd_dev == jm->source->bdev->bd_dev ||
 			 jm->meta->bdev->bd_dev == jm->dest->bdev->bd_dev))
 		return jm_ctr_error(ti, -EINVAL,
-				    "the metadata device '%s' must differ from source and dest",
+				    "the metadata device '%.100s' must differ from source and dest",
 				    jm->cfg.meta_path);
 	r = jm_check_size(jm, "source", jm->cfg.source_path, jm->source);
 	if (r)
