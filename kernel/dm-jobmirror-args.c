@@ -64,14 +64,6 @@ static const unsigned int jm_opt_nvals[DM_JOBMIRROR_NR_OPTS] = {
 static char jm_err_ring[JM_ERR_SLOTS][JM_ERR_LEN];
 static atomic_t jm_err_next = ATOMIC_INIT(0);
 
-static __printf(2, 0) void jm_set_error(struct dm_target *ti, const char *fmt, va_list ap)
-{
-	unsigned int slot = (unsigned int)atomic_inc_return(&jm_err_next) % JM_ERR_SLOTS;
-
-	vsnprintf(jm_err_ring[slot], JM_ERR_LEN, fmt, ap);
-	ti->error = jm_err_ring[slot];
-}
-
 /**
  * jm_ctr_error() - set a constructor's one-line reason, naming what was wrong.
  * @ti: the target being constructed.
@@ -82,23 +74,18 @@ static __printf(2, 0) void jm_set_error(struct dm_target *ti, const char *fmt, v
  */
 int jm_ctr_error(struct dm_target *ti, int err, const char *fmt, ...)
 {
+	unsigned int slot = (unsigned int)atomic_inc_return(&jm_err_next) % JM_ERR_SLOTS;
 	va_list ap;
 
 	va_start(ap, fmt);
-	jm_set_error(ti, fmt, ap);
+	vsnprintf(jm_err_ring[slot], JM_ERR_LEN, fmt, ap);
 	va_end(ap);
+	ti->error = jm_err_ring[slot];
 	return err;
 }
 
-static __printf(2, 3) int jm_fail(struct dm_target *ti, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	jm_set_error(ti, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* A bad word in the table line. */
+#define jm_fail(ti, ...)	jm_ctr_error(ti, -EINVAL, __VA_ARGS__)
 
 /* Index of @word in @names, or -1. */
 static int jm_lookup(const char *word, const char *const *names, unsigned int n)

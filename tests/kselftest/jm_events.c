@@ -17,14 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <libdevmapper.h>
 
@@ -71,27 +69,14 @@ static int message(const char *msg)
 static int wait_state(const char *want, double secs)
 {
 	double end = now() + secs;
-	char state[32];
+	char params[512], state[32];
 
 	if (end > deadline)
 		end = deadline;
-	while (now() < end) {
-		struct dm_task *dmt = dm_task_create(DM_DEVICE_STATUS);
-		uint64_t start, len;
-		char *type = NULL, *params = NULL;
-		int match = 0;
-
-		if (!dmt)
-			return -1;
-		if (dm_task_set_name(dmt, DEV) && dm_task_run(dmt)) {
-			dm_get_next_target(dmt, NULL, &start, &len, &type, &params);
-			match = params && sscanf(params, "%*s %31s", state) == 1 &&
-				!strcmp(state, want);
-		}
-		dm_task_destroy(dmt);
-		if (match)
+	while (now() < end)
+		if (!jm_get_params(DEV, true, params, sizeof(params)) &&
+		    sscanf(params, "%*s %31s", state) == 1 && !strcmp(state, want))
 			return 0;
-	}
 	return -1;
 }
 
