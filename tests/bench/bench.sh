@@ -113,6 +113,24 @@ iops_set() {
 	done
 	io[$label-raid1-randwrite]=$(echo $c | tr ' ' '\n' | median)
 	log "$label randwrite dm-raid1: $c"
+	# On brd, the same mirror with its dest on dm-zero, which drops
+	# writes without touching any data, alternated with dm-linear: what
+	# the dest's bio of each write costs in itself, data copy aside.
+	if [ "$label" = brd ]; then
+		dmsetup create jmb-zero --table "0 $len zero"
+		dmsetup create jmb-zdest --table "0 $len jobmirror mirror $s /dev/mapper/jmb-zero - 128"
+		"$dmtool" wait jmb-zdest --for ready --timeout 600 >/dev/null
+		a="" b=""
+		for ((i = 1; i <= rounds; i++)); do
+			a+="$(iops /dev/mapper/jmb-zdest randwrite) "
+			b+="$(iops /dev/mapper/jmb-linear randwrite) "
+		done
+		io[$label-zero-randwrite]=$(echo $a | tr ' ' '\n' | median)
+		io[$label-zlin-randwrite]=$(echo $b | tr ' ' '\n' | median)
+		log "$label randwrite dest on dm-zero: $a linear: $b"
+		dmsetup remove jmb-zdest
+		dmsetup remove jmb-zero
+	fi
 	# The same mirror with a metadata device (write intent), alternated
 	# with the one without.
 	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
@@ -185,6 +203,10 @@ iops_rows() {
 		"${io[$l-raid1-randwrite]}" "(reference: both write two devices)"
 	row "4k randwrite IOPS, metadata dev vs none" "${io[$l-meta-randwrite]}" \
 		"${io[$l-nometa-randwrite]}" "(reference: write intent)"
+	if [ -n "${io[$l-zero-randwrite]:-}" ]; then
+		row "4k randwrite IOPS, dm-zero dest vs dm-linear" "${io[$l-zero-randwrite]}" \
+			"${io[$l-zlin-randwrite]}" "(reference: the dest bio alone)"
+	fi
 }
 {
 	echo "dm-jobmirror benchmark: kernel $(uname -r), qemu ${JM_QEMU_ACCEL:-tcg}" \
