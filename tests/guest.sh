@@ -12,6 +12,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 kver=$(uname -r)
 export JM_MODULE=$build/$kver/kernel/dm-jobmirror.ko
 export DMTOOL=$build/dmtool/dmtool
+# LD_PRELOAD=$JMFAIL JM_FAIL=suspend ... fails device-mapper requests.
+export JMFAIL=$build/kselftest-bin/libjmfail.so
 export DM_DISABLE_UDEV=1
 mkdir -p "$res"
 

@@ -247,3 +247,45 @@ setup() {
 	[ "$(dmsetup table jmb-ro)" = "0 65536 linear 1:4 0" ]
 	[ "$(blockdev --getro /dev/mapper/jmb-ro)" = 1 ]
 }
+
+# dm_attr NAME: dmsetup's attribute letters for NAME: L live table,
+# I inactive table, s suspended, w writable (e.g. "LIsw").
+dm_attr() { dmsetup info -c --noheadings -o attr "$1" | tr -d ' '; }
+
+@test "dmtool complete says what a failed suspend or resume left, and its advice works" {
+	dmsetup create jmb-d --table "0 65536 jobmirror mirror /dev/ram0 /dev/ram1 - 128"
+	"$DMTOOL" wait jmb-d --for ready --timeout 60
+	want=$(sum_dev /dev/mapper/jmb-d 32)
+	[ "$(dm_attr jmb-d)" = L--w ]
+
+	# Suspend fails, and so does the clear of the linear table.
+	run env LD_PRELOAD="$JMFAIL" JM_FAIL=suspend,clear "$DMTOOL" complete jmb-d
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot suspend to switch to linear: Input/output error; the linear table is still loaded: run dmsetup clear jmb-d" ]
+	[ "$(dm_attr jmb-d)" = LI-w ]
+	[ "$(dmsetup table --inactive jmb-d)" = "0 65536 linear 1:1 0" ]
+	[[ "$(dmsetup table jmb-d)" == "0 65536 jobmirror mirror 1:0 1:1 "* ]]
+	[ "$(status_word jmb-d 2)" = completed ]
+	dmsetup clear jmb-d
+	[ -z "$(dmsetup table --inactive jmb-d)" ]
+
+	# Suspend fails, the clear works: nothing changed.
+	run env LD_PRELOAD="$JMFAIL" JM_FAIL=suspend "$DMTOOL" complete jmb-d
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot suspend to switch to linear: Input/output error; the linear table was dropped, nothing changed" ]
+	[ "$(dm_attr jmb-d)" = L--w ]
+	[ -z "$(dmsetup table --inactive jmb-d)" ]
+	[[ "$(dmsetup table jmb-d)" == "0 65536 jobmirror mirror 1:0 1:1 "* ]]
+	[ "$(sum_dev /dev/mapper/jmb-d 32)" = "$want" ]
+
+	# Resume fails: left suspended with the linear table ready.
+	run env LD_PRELOAD="$JMFAIL" JM_FAIL=resume JM_FAIL_ERRNO=22 "$DMTOOL" complete jmb-d
+	[ "$status" -eq 1 ]
+	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot resume with the linear table: Invalid argument; jmb-d is left suspended: run dmsetup resume jmb-d" ]
+	[ "$(dm_attr jmb-d)" = LIsw ]
+	[ "$(dmsetup table --inactive jmb-d)" = "0 65536 linear 1:1 0" ]
+	dmsetup resume jmb-d
+	[ "$(dm_attr jmb-d)" = L--w ]
+	[ "$(dmsetup table jmb-d)" = "0 65536 linear 1:1 0" ]
+	[ "$(sum_dev /dev/mapper/jmb-d 32)" = "$want" ]
+}

@@ -133,3 +133,23 @@ load helpers
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq '.devices | length')" -eq 2 ]
 }
+
+@test "dmtool list and status fail on a jobmirror device they cannot read, and show the others" {
+	dmsetup create jmb-a --table "0 65536 jobmirror mirror /dev/ram0 /dev/ram1 - 128"
+	dmsetup create jmb-b --table "0 65536 jobmirror mirror /dev/ram3 /dev/ram4 - 128"
+	"$DMTOOL" wait jmb-b --for ready --timeout 60
+	for cmd in list status; do
+		run env LD_PRELOAD="$JMFAIL" JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd
+		[ "$status" -eq 1 ]
+		[ "${lines[0]}" = "dmtool: $cmd jmb-a: device-mapper: status ioctl on jmb-a failed: Input/output error (injected)" ]
+		[[ "$output" == *jmb-b* ]]
+		run env LD_PRELOAD="$JMFAIL" JM_FAIL=table JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd --json
+		[ "$status" -eq 1 ]
+		[ "$output" = "dmtool: $cmd jmb-a: device-mapper: table ioctl on jmb-a failed: Input/output error (injected)" ]
+	done
+	run env LD_PRELOAD="$JMFAIL" JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" status jmb-a jmb-b
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"jmb-b"* ]]
+	# Nothing was changed by any of it.
+	[ "$("$DMTOOL" list --json | jq -r '[.devices[].name] | join(" ")')" = "jmb-a jmb-b" ]
+}
