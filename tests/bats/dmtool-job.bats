@@ -259,7 +259,7 @@ dm_attr() { dmsetup info -c --noheadings -o attr "$1" | tr -d ' '; }
 	[ "$(dm_attr jmb-d)" = L--w ]
 
 	# Suspend fails, and so does the clear of the linear table.
-	run env LD_PRELOAD="$JMFAIL" JM_FAIL=suspend,clear "$DMTOOL" complete jmb-d
+	run jmfail JM_FAIL=suspend,clear "$DMTOOL" complete jmb-d
 	[ "$status" -eq 1 ]
 	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot suspend to switch to linear: Input/output error; the linear table is still loaded: run dmsetup clear jmb-d" ]
 	[ "$(dm_attr jmb-d)" = LI-w ]
@@ -270,7 +270,7 @@ dm_attr() { dmsetup info -c --noheadings -o attr "$1" | tr -d ' '; }
 	[ -z "$(dmsetup table --inactive jmb-d)" ]
 
 	# Suspend fails, the clear works: nothing changed.
-	run env LD_PRELOAD="$JMFAIL" JM_FAIL=suspend "$DMTOOL" complete jmb-d
+	run jmfail JM_FAIL=suspend "$DMTOOL" complete jmb-d
 	[ "$status" -eq 1 ]
 	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot suspend to switch to linear: Input/output error; the linear table was dropped, nothing changed" ]
 	[ "$(dm_attr jmb-d)" = L--w ]
@@ -279,7 +279,7 @@ dm_attr() { dmsetup info -c --noheadings -o attr "$1" | tr -d ' '; }
 	[ "$(sum_dev /dev/mapper/jmb-d 32)" = "$want" ]
 
 	# Resume fails: left suspended with the linear table ready.
-	run env LD_PRELOAD="$JMFAIL" JM_FAIL=resume JM_FAIL_ERRNO=22 "$DMTOOL" complete jmb-d
+	run jmfail JM_FAIL=resume JM_FAIL_ERRNO=22 "$DMTOOL" complete jmb-d
 	[ "$status" -eq 1 ]
 	[ "${lines[-1]}" = "dmtool: complete jmb-d: cannot resume with the linear table: Invalid argument; jmb-d is left suspended: run dmsetup resume jmb-d" ]
 	[ "$(dm_attr jmb-d)" = LIsw ]

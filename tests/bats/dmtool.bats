@@ -139,17 +139,21 @@ load helpers
 	dmsetup create jmb-b --table "0 65536 jobmirror mirror /dev/ram3 /dev/ram4 - 128"
 	"$DMTOOL" wait jmb-b --for ready --timeout 60
 	for cmd in list status; do
-		run env LD_PRELOAD="$JMFAIL" JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd
+		run jmfail JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd
 		[ "$status" -eq 1 ]
 		[ "${lines[0]}" = "dmtool: $cmd jmb-a: device-mapper: status ioctl on jmb-a failed: Input/output error (injected)" ]
 		[[ "$output" == *jmb-b* ]]
-		run env LD_PRELOAD="$JMFAIL" JM_FAIL=table JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd --json
+		[ "$(grep -c jmb-a <<<"$output")" -eq 1 ]
+		run jmfail JM_FAIL=table JM_FAIL_DEVICE=jmb-a "$DMTOOL" $cmd --json
 		[ "$status" -eq 1 ]
 		[ "$output" = "dmtool: $cmd jmb-a: device-mapper: table ioctl on jmb-a failed: Input/output error (injected)" ]
 	done
-	run env LD_PRELOAD="$JMFAIL" JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" status jmb-a jmb-b
+	# By name, and by path: the one that can be read is still shown.
+	run jmfail JM_FAIL=status JM_FAIL_DEVICE=jmb-a "$DMTOOL" status /dev/mapper/jmb-a jmb-b
 	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "dmtool: status /dev/mapper/jmb-a: device-mapper: status ioctl on jmb-a failed: Input/output error (injected)" ]
 	[[ "$output" == *"jmb-b"* ]]
-	# Nothing was changed by any of it.
+	[ "$(grep -c jmb-a <<<"$output")" -eq 1 ]
+	# Without the fault both are read again.
 	[ "$("$DMTOOL" list --json | jq -r '[.devices[].name] | join(" ")')" = "jmb-a jmb-b" ]
 }

@@ -67,6 +67,14 @@ jm_common_teardown() {
 setup() { jm_common_setup; }
 teardown() { jm_common_teardown; }
 
+# jmfail VAR=VALUE... COMMAND...: run COMMAND with libjmfail.so preloaded
+# (JM_FAIL=suspend,... makes those device-mapper requests fail: see
+# tests/kselftest/jmfail.c).
+jmfail() {
+	[ -f "${JMFAIL:-}" ] || { echo "jmfail: no libjmfail.so at '${JMFAIL:-}'" >&2; return 99; }
+	env LD_PRELOAD="$JMFAIL" "$@"
+}
+
 # wait_state NAME STATE [SECONDS]: poll until the job is in STATE.
 wait_state() {
 	local name=$1 want=$2 secs=${3:-60} i

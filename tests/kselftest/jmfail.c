@@ -8,6 +8,12 @@
  * status, table, reload, suspend, resume, clear, remove, message, create,
  * waitevent.  A failed request logs its error through libdevmapper's log
  * function, as a real one does.  Every other call goes to libdevmapper.
+ *
+ * A request is known by the type its task was created with: libdevmapper
+ * runs some tasks again as another type inside dm_task_run() (a create
+ * with a table resumes the device), and those inner runs cannot be
+ * failed.  A failed request skips libdevmapper's udev cookie handling, so
+ * the preload refuses to work unless DM_DISABLE_UDEV is set.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -91,6 +97,10 @@ struct dm_task *dm_task_create(int type)
 	struct dm_task *dmt = real(type);
 	int i = jm_fail_slot(NULL);
 
+	if (dmt && i < 0 && getenv("JM_FAIL")) {
+		fprintf(stderr, "libjmfail: more than %d tasks at once\n", JM_FAIL_TASKS);
+		abort();
+	}
 	if (dmt && i >= 0) {
 		jm_fail_tasks[i].dmt = dmt;
 		jm_fail_tasks[i].type = type;
@@ -103,10 +113,15 @@ struct dm_task *dm_task_create(int type)
 int dm_task_set_name(struct dm_task *dmt, const char *name)
 {
 	int (*real)(struct dm_task *, const char *) = jm_fail_real("dm_task_set_name");
+	const char *dir = dm_dir(), *dev = name;
+	size_t len = strlen(dir);
 	int i = jm_fail_slot(dmt);
 
+	/* A /dev/mapper path names the device by its last part. */
+	if (!strncmp(name, dir, len) && name[len] == '/')
+		dev += len + 1;
 	if (i >= 0)
-		snprintf(jm_fail_tasks[i].name, sizeof(jm_fail_tasks[i].name), "%s", name);
+		snprintf(jm_fail_tasks[i].name, sizeof(jm_fail_tasks[i].name), "%s", dev);
 	return real(dmt, name);
 }
 
@@ -119,7 +134,11 @@ int dm_task_run(struct dm_task *dmt)
 	what = i < 0 ? NULL : jm_fail_wanted(jm_fail_tasks[i].type, jm_fail_tasks[i].name);
 	if (!what)
 		return real(dmt);
-	jm_fail_tasks[i].failed = e ? atoi(e) : EIO;
+	if (!getenv("DM_DISABLE_UDEV")) {
+		fprintf(stderr, "libjmfail: set DM_DISABLE_UDEV: a failed request leaves udev cookies behind\n");
+		abort();
+	}
+	jm_fail_tasks[i].failed = e && atoi(e) > 0 ? atoi(e) : EIO;
 	dm_log_with_errno(LOG_ERR, __FILE__, __LINE__, -jm_fail_tasks[i].failed,
 			  "device-mapper: %s ioctl on %s failed: %s (injected)", what,
 			  jm_fail_tasks[i].name, strerror(jm_fail_tasks[i].failed));
