@@ -139,7 +139,7 @@ int dm_task_run(struct dm_task *dmt)
 		abort();
 	}
 	jm_fail_tasks[i].failed = e && atoi(e) > 0 ? atoi(e) : EIO;
-	dm_log_with_errno(LOG_ERR, __FILE__, __LINE__, -jm_fail_tasks[i].failed,
+	dm_log_with_errno(LOG_ERR, __FILE__, __LINE__, jm_fail_tasks[i].failed,
 			  "device-mapper: %s ioctl on %s failed: %s (injected)", what,
 			  jm_fail_tasks[i].name, strerror(jm_fail_tasks[i].failed));
 	errno = jm_fail_tasks[i].failed;
