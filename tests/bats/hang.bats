@@ -217,6 +217,50 @@ wait_gone() {
 	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 }
 
+@test "a resent write waiting for its write-intent mark during a noflush suspend: after the resume nothing stays stuck" {
+	modprobe dm_delay
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=2 oflag=direct status=none
+	linear_dev jmb-meta /dev/ram2 2048
+	# The first retry 7 s after the failure: by then the region has been
+	# copied again and a periodic commit has cleared its bit, so the
+	# retry must wait for a mark.
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/mapper/jmb-meta 128 \
+		6 io_hang_timeout 120 io_hang_interval 7000 on_source_error stop
+	wait_state jmb-m ready 60
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) \
+		oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	local hung_at=$(date +%s%N)
+	# The copy of the region the write dirtied fails too: the job pauses.
+	wait_state jmb-m standby 5
+	source_up
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready 5
+	sleep 3
+	# Metadata writes now take 2 s each: the retry waits that long for its mark.
+	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 2000" | set_table jmb-meta
+	local ms=$((($(date +%s%N) - hung_at) / 1000000))
+	echo "metadata slowed ${ms} ms after the hang"
+	[ "$ms" -lt 6500 ]
+	# The retry went out about 7 s after the hang and waits until 9 s at least.
+	sleep "$(((8000 - ms) / 1000)).$(((8000 - ms) % 1000 / 100))"
+	kill -0 $writer
+	timeout 60 dmsetup suspend --noflush jmb-m
+	heal_dev jmb-meta /dev/ram2 2048
+	dmsetup resume jmb-m
+	wait_gone $writer
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=9 count=1 oflag=direct status=none &
+	wait_gone $!
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	want=$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)
+	[ "$(block_md5 /dev/ram0 $((BAD / 8)))" = "$want" ]
+	[ "$(block_md5 /dev/ram1 $((BAD / 8)))" = "$want" ]	# both halves
+}
+
 @test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it in order" {
 	hang_job jmb-m 600 start_paused
 	source_down
