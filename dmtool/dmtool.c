@@ -167,20 +167,16 @@ static struct json_object *device_json(const struct jm_device *d)
 	return o;
 }
 
-/* Print {"devices": [...]} and release it. */
+/* Print {"devices": [...]} and release it; returns EXIT_OK. */
 static int print_json(struct json_object *array)
 {
 	struct json_object *top = json_object_new_object();
-	int r;
 
 	json_object_object_add(top, "devices", array);
-	r = puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
-						JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* A write error shows when main() flushes stdout. */
+	puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(top);
-	if (r < 0 || fflush(stdout)) {
-		err("cannot write the output: %s", strerror(errno));
-		return EXIT_FAILED;
-	}
 	return EXIT_OK;
 }
 
@@ -454,9 +450,20 @@ static const struct option json_opts[] = {
  */
 int option_error(const char *cmd, int c, char **argv)
 {
+	const char *word = argv[optind - 1];
+
+	/*
+	 * A long option is the word before optind; a short one may be inside
+	 * a group (-zp) that optind has not passed yet: optopt names it.
+	 */
+	if (strncmp(word, "--", 2)) {
+		if (c == ':')
+			return usage_error("%s: option '-%c' needs a value", cmd, optopt);
+		return usage_error("%s: unrecognized option '-%c'", cmd, optopt);
+	}
 	if (c == ':')
-		return usage_error("%s: option '%s' needs a value", cmd, argv[optind - 1]);
-	return usage_error("%s: unrecognized option '%s'", cmd, argv[optind - 1]);
+		return usage_error("%s: option '%s' needs a value", cmd, word);
+	return usage_error("%s: unrecognized option '%s'", cmd, word);
 }
 
 /*
@@ -640,7 +647,7 @@ static int cmd_create(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = NULL, *source = NULL, *dest = NULL, *meta = DM_JOBMIRROR_NO_METADATA;
-	char optwords[512] = "", num[32], params[1024], reason[256];
+	char optwords[512] = "", num[32], reason[256], *params;
 	uint64_t region = 64 * 1024, v, sectors = 0;
 	unsigned int nwords = 0, seen = 0;
 	struct jm_device dev;
@@ -703,7 +710,9 @@ static int cmd_create(int argc, char **argv)
 			if (jm_parse_uint(optarg, UINT32_MAX, &v))
 				return usage_error("create: --%s '%s' is not a number",
 						   opts[c - OPT_MODE].name, optarg);
-			add_opt(optwords, sizeof(optwords), &nwords, key, optarg);
+			/* The value, not the text: 007 would be the kernel's to read. */
+			snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+			add_opt(optwords, sizeof(optwords), &nwords, key, num);
 			break;
 		case OPT_COPY_MODE:
 			if (jm_lookup(optarg, jm_copy_mode_names, DM_JOBMIRROR_NR_COPY_MODES) < 0)
@@ -739,14 +748,21 @@ static int cmd_create(int argc, char **argv)
 		err("create %s: cannot read the size of %s: %s", argv[optind], source, strerror(-r));
 		return EXIT_FAILED;
 	}
-	snprintf(params, sizeof(params), "%s %s %s %s %llu", mode, source, dest, meta,
-		 (unsigned long long)(region >> 9));
+	/* Paths may be long: the line is as long as it needs to be. */
 	if (nwords)
-		snprintf(params + strlen(params), sizeof(params) - strlen(params), " %u%s",
-			 nwords, optwords);
+		r = asprintf(&params, "%s %s %s %s %llu %u%s", mode, source, dest, meta,
+			     (unsigned long long)(region >> 9), nwords, optwords);
+	else
+		r = asprintf(&params, "%s %s %s %s %llu", mode, source, dest, meta,
+			     (unsigned long long)(region >> 9));
+	if (r < 0) {
+		err("create %s: out of memory", argv[optind]);
+		return EXIT_FAILED;
+	}
 
 	kmsg = jm_kmsg_mark();
 	r = jm_dm_create(argv[optind], sectors, DM_JOBMIRROR_TARGET_NAME, params);
+	free(params);
 	if (r) {
 		jm_kmsg_reason(kmsg, reason, sizeof(reason));
 		if (!*reason)
@@ -1103,6 +1119,20 @@ static const struct command commands[] = {
 	{ "udev-event", cmd_udev_event },
 };
 
+/*
+ * Text goes out through stdio: a full disk or a closed pipe shows when it
+ * is flushed.  Returns @r, or EXIT_FAILED if the output was lost.
+ */
+static int flush_output(const char *what, int r)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		err("%s: cannot write the output: %s", what, strerror(errno));
+		if (r == EXIT_OK)
+			r = EXIT_FAILED;
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1119,12 +1149,14 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return flush_output("help", EXIT_OK);
 		case 'V':
 			printf("dmtool %d.%d.%d\n", DM_JOBMIRROR_VERSION_MAJOR,
 			       DM_JOBMIRROR_VERSION_MINOR, DM_JOBMIRROR_VERSION_PATCH);
-			return EXIT_OK;
+			return flush_output("version", EXIT_OK);
 		default:
+			if (strncmp(argv[optind - 1], "--", 2))
+				return usage_error("unrecognized option '-%c'", optopt);
 			return usage_error("unrecognized option '%s'", argv[optind - 1]);
 		}
 	}
@@ -1141,5 +1173,5 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0;
 	jm_dm_init();
-	return cmd->fn(argc, argv);
+	return flush_output(cmd->name, cmd->fn(argc, argv));
 }

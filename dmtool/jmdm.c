@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 #include <syslog.h>
 #include <libdevmapper.h>
@@ -101,7 +102,8 @@ enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 
 	memset(dev, 0, sizeof(*dev));
 	last_error[0] = '\0';
-	if (strlen(name) >= sizeof(dev->name))
+	/* A name, or a /dev/mapper path, which libdevmapper resolves. */
+	if (strlen(name) >= (strchr(name, '/') ? PATH_MAX : sizeof(dev->name)))
 		return JM_GET_NO_DEVICE;
 	info = run_task(DM_DEVICE_INFO, name);
 	if (!info)

@@ -5,14 +5,16 @@
 #ifndef DMTOOL_JMDM_H
 #define DMTOOL_JMDM_H
 
+#include <linux/dm-ioctl.h>
+
 #include "jmstatus.h"
 
-#define JM_NAME_MAX 128
+#define JM_NAME_MAX DM_NAME_LEN		/* with the NUL */
 
 /* One jobmirror device as dmtool sees it. */
 struct jm_device {
 	char name[JM_NAME_MAX];
-	char uuid[JM_NAME_MAX];
+	char uuid[DM_UUID_LEN];
 	uint32_t major, minor;
 	uint64_t start, length;		/* the jobmirror segment, in sectors */
 	int read_only;			/* the device is read-only */

@@ -119,6 +119,10 @@ setup() {
 	[[ "$output" == "dmtool: create jmb-d: cannot read the size of /dev/nothere: "* ]]
 	run dmsetup info jmb-d
 	[ "$status" -ne 0 ]
+	# A number goes into the table line as its value, whatever its spelling.
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --paused \
+		--io-hang-timeout "$(printf '0%.0s' {1..600})30"
+	[[ "$(dmsetup table jmb-d)" == *" io_hang_timeout 30 "* ]]
 }
 
 @test "dmtool create says why the first resume could not load the metadata device" {

@@ -28,6 +28,16 @@ load helpers
 	run "$DMTOOL" create jmb-x --mode
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: create: option '--mode' needs a value" ]]
+	# Short options, alone or in a group: the one at fault is named.
+	run "$DMTOOL" wait jmb-x -t
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: wait: option '-t' needs a value" ]]
+	run "$DMTOOL" wait jmb-x -zp
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: wait: unrecognized option '-z'" ]]
+	run "$DMTOOL" -xV
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: unrecognized option '-x'" ]]
 }
 
 @test "dmtool list with no jobmirror device prints nothing" {
@@ -100,6 +110,32 @@ load helpers
 	[ "${f[8]}" = enospc ]
 	[ "${f[9]}" -eq 30 ]
 	[ "${f[10]}" = - ]
+}
+
+@test "dmtool finds a device of the longest name by its /dev/mapper path and shows its whole uuid" {
+	local name uuid
+	name=jmb-$(printf 'n%.0s' {1..123})	# 127 characters, the most dm allows
+	uuid=$(printf 'u%.0s' {1..128})
+	dmsetup create "$name" --uuid "$uuid" \
+		--table "0 2048 jobmirror mirror /dev/ram2 /dev/ram4 - 8 1 start_paused"
+	run "$DMTOOL" status --json "/dev/mapper/$name"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '.devices[0].name')" = "$name" ]
+	[ "$(echo "$output" | jq -r '.devices[0].uuid')" = "$uuid" ]
+	run "$DMTOOL" resume "/dev/mapper/$name"
+	[ "$status" -eq 0 ]
+	[ "$(status_word "$name" 2)" != paused ]
+}
+
+@test "dmtool fails with exit 1 when its output cannot be written" {
+	jm_create jmb-a 2048 mirror /dev/ram2 /dev/ram4 - 8 1 start_paused
+	local cmd
+	for cmd in list "list --json" "status jmb-a" "status --json jmb-a" --help; do
+		run bash -c '"$0" $1 >/dev/full' "$DMTOOL" "$cmd"
+		echo "dmtool $cmd: $status: $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == "dmtool: "*"cannot write the output: No space left on device" ]]
+	done
 }
 
 @test "dmtool status of a missing device exits 3" {
