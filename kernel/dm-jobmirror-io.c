@@ -239,12 +239,17 @@ int jm_route_bio(struct jobmirror *jm, struct bio *bio)
 	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)
 		return jm_stream_route(jm, bio);
 	if (!bio_sectors(bio)) {
+		struct jm_bio *jb = jm_bio_data(bio);
+
 		/*
 		 * An empty flush, sent once per device (num_flush_bios = 2);
 		 * once the job is over both copies go to the device in use.
+		 * Whose error a failure of the dest's copy is, is decided
+		 * here: the route may change before it completes.
 		 */
-		if (route == JM_ROUTE_DEST ||
-		    (route != JM_ROUTE_SOURCE && dm_bio_get_target_bio_nr(bio)))
+		jb->flush_copy = route != JM_ROUTE_DEST && route != JM_ROUTE_SOURCE &&
+				 dm_bio_get_target_bio_nr(bio);
+		if (route == JM_ROUTE_DEST || jb->flush_copy)
 			bio_set_dev(bio, jm->dest->bdev);
 		else
 			bio_set_dev(bio, jm->source->bdev);
@@ -271,6 +276,7 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->tracked = false;
 	jb->finish = JM_FINISH_NONE;
 	jb->hang_retry = false;
+	jb->flush_copy = false;
 	jb->intent = false;
 	jb->both = false;
 	jb->committed = false;
@@ -329,18 +335,20 @@ static void jm_untrack(struct jobmirror *jm, struct jm_bio *jb)
 }
 
 /*
- * A user flush's copy for the dest failed while the source holds the
- * data: that is the job's error (on_target_error), not the user's.
+ * A user flush's copy for the dest failed, sent while the source held the
+ * data: that is the job's error (on_target_error), not the user's, also
+ * if the job ended meanwhile (the source alone holds the data then); but
+ * the user's if the device pivoted to the dest meanwhile.
  */
-static bool jm_dest_flush_error(struct jobmirror *jm, struct bio *bio, blk_status_t error)
+static bool jm_dest_flush_error(struct jobmirror *jm, struct jm_bio *jb, blk_status_t error)
 {
 	unsigned long flags;
 	bool job = false;
 
-	if (bio_sectors(bio) || !dm_bio_get_target_bio_nr(bio))
+	if (!jb->flush_copy)
 		return false;
 	spin_lock_irqsave(&jm->lock, flags);
-	if (jm->route != JM_ROUTE_DEST && jm->route != JM_ROUTE_SOURCE) {
+	if (jm->route != JM_ROUTE_DEST) {
 		jm->flushed = false;
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(error), 0);
 		job = true;
@@ -384,7 +392,7 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		jm_stream_untrack(jm, jb, *error);
 	else if (jb->tracked)
 		jm_untrack(jm, jb);
-	if (*error && jm_dest_flush_error(jm, bio, *error))
+	if (*error && jm_dest_flush_error(jm, jb, *error))
 		*error = BLK_STS_OK;
 	return jm_uio_end_io(jm, bio, error);
 }

@@ -167,6 +167,7 @@ struct jm_bio {
 	bool committed;
 	u8 finish;
 	bool hang_retry;
+	bool flush_copy;	/* a flush's copy for the dest, the source in use */
 	bool intent;		/* counted in meta_inflight[epoch] */
 	u8 epoch;
 	blk_status_t hang_status;

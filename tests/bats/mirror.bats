@@ -472,6 +472,32 @@ crash_to_paused() {
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "a user flush whose dest copy fails after cancel is the job's error, not the user's" {
+	modprobe dm-delay
+	modprobe dm-flakey
+	cache_dev jmb-c1 65
+	# Every flush of jmb-dst fails, 3 s after it was sent; writes succeed.
+	printf '0 %d delay %s 0 0 %s 0 0 %s 0 3000\n%d 8 flakey %s %d 0 1 1 error_writes\n' \
+		$LEN "$CACHE_DEV" "$CACHE_DEV" "$CACHE_DEV" $LEN "$CACHE_DEV" $LEN |
+		dmsetup create jmb-dst
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst - 128 2 speed 1048576
+	# The fsync's flush goes to both devices; its dest copy waits 3 s.
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=1000 count=1 oflag=direct conv=fsync \
+		status=none &
+	writer=$!
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ "$(dmsetup status jmb-dst | awk 'NR == 1 { print $6 }')" -gt 0 ] && break
+		sleep 0.1
+	done
+	[ "$(dmsetup status jmb-dst | awk 'NR == 1 { print $6 }')" -gt 0 ]
+	# Cancelled before it fails: the source alone holds the data now.
+	dmsetup message jmb-m 0 cancel
+	wait_state jmb-m cancelled 2
+	wait $writer
+	[ "$(status_word jmb-m 9)" = 0/1/0 ]
+}
+
 @test "with a metadata device a commit whose dest flush fails clears no region" {
 	cache_dev jmb-c1 65
 	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
