@@ -307,12 +307,16 @@ static void jm_copy_work(struct work_struct *work)
 		/*
 		 * Writes that waited for a stream region to be hydrated fail
 		 * with the copy's error (sent again, they would only start
-		 * another copy of the same source).  Those behind a background
-		 * copy are routed again and start their own.
+		 * another copy of the same source), but a write of the whole
+		 * region needs no source: it is routed again and populates
+		 * the region.  Those behind a background copy are routed
+		 * again too and start their own.
 		 */
-		if (c->urgent) {
-			failed = c->deferred;
-			bio_list_init(&c->deferred);
+		while (c->urgent && (bio = bio_list_pop(&c->deferred))) {
+			if (jm_stream_whole_write(jm, bio))
+				bio_list_add(&jm->retry, bio);
+			else
+				bio_list_add(&failed, bio);
 		}
 	} else {
 		c->sector += c->chunk;
@@ -458,6 +462,13 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 		if (r >= jm->nr_regions)
 			break;
 		if (wrapped) {
+			/*
+			 * Copies of the pass still in flight may yet make
+			 * progress: their end kicks the worker to look again.
+			 */
+			if (!jm->pass_progress && jm->src_errors + jm->dst_errors &&
+			    jm->copies_active)
+				break;
 			/* A whole pass that copied nothing: only errors are left. */
 			if (!jm->pass_progress && jm->src_errors + jm->dst_errors &&
 			    jm_stream(jm)) {

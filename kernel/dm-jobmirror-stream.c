@@ -42,6 +42,27 @@ static bool jm_stream_needs_commit(struct jobmirror *jm, struct bio *bio, struct
 }
 
 /**
+ * jm_stream_whole_write() - whether a stream write covers its region exactly.
+ * @jm: the target.
+ * @bio: a write, its sector target relative.
+ *
+ * Such a write populates an unpopulated region by itself, with no copy
+ * of the source; not a flush or FUA write, which must not be acked
+ * before its region is committed as populated.
+ *
+ * Return: true for a write of exactly one whole region.
+ */
+bool jm_stream_whole_write(struct jobmirror *jm, struct bio *bio)
+{
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned long r = jm_sector_to_region(jm, sector);
+
+	return sector == jm_region_start(jm, r) &&
+	       bio_sectors(bio) == jm_region_sectors(jm, r) &&
+	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH));
+}
+
+/**
  * jm_stream_route() - send a user bio of a stream device where it belongs.
  * @jm: the target.
  * @bio: the bio, its sector target relative.
@@ -56,7 +77,6 @@ int jm_stream_route(struct jobmirror *jm, struct bio *bio)
 	sector_t sector = bio->bi_iter.bi_sector;
 	unsigned long r, flags;
 	struct jm_copy *copy;
-	bool full;
 
 	spin_lock_irqsave(&jm->lock, flags);
 	if (!bio_sectors(bio) || jm->route == JM_ROUTE_DEST)
@@ -78,10 +98,7 @@ int jm_stream_route(struct jobmirror *jm, struct bio *bio)
 	if (!test_bit(r, jm->dirty))
 		goto remap;
 
-	full = sector == jm_region_start(jm, r) &&
-	       bio_sectors(bio) == jm_region_sectors(jm, r) &&
-	       !(bio->bi_opf & (REQ_FUA | REQ_PREFLUSH));
-	if (full) {
+	if (jm_stream_whole_write(jm, bio)) {
 		jb->route = JM_ROUTE_STREAM;
 		jb->tracked = true;
 		jm_add_writer(jm, jb);

@@ -390,6 +390,7 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error);
 void jm_dispatch_write(struct jobmirror *jm, struct bio *bio);
 
 /* dm-jobmirror-stream.c */
+bool jm_stream_whole_write(struct jobmirror *jm, struct bio *bio);
 int jm_stream_route(struct jobmirror *jm, struct bio *bio);
 void jm_stream_untrack(struct jobmirror *jm, struct jm_bio *jb, blk_status_t error);
 unsigned long jm_stream_hydrate(struct jobmirror *jm,

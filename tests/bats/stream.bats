@@ -253,6 +253,40 @@ sum_at() {
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "a whole-region write queued behind a failing hydration of its region populates it" {
+	modprobe dm_delay
+	paths_setup
+	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
+	# Region 256 cannot be read, and says so only after 2 s.
+	local r=$((PATH_BAD / 128))
+	dmsetup create jmb-err --table "0 128 error"
+	printf '0 %d linear /dev/ram0 0\n%d 128 delay /dev/mapper/jmb-err 0 2000\n%d %d linear /dev/ram0 %d\n' \
+		$PATH_BAD $PATH_BAD $((PATH_BAD + 128)) $((PATH_LEN - PATH_BAD - 128)) \
+		$((PATH_BAD + 128)) | set_table jmb-src
+	jm_create jmb-s $PATH_LEN stream /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/ram2 128 \
+		3 on_source_error ignore start_paused
+	# A partial write needs the region's source: it waits for its copy...
+	dd if=/dev/zero of=/dev/mapper/jmb-s bs=4k count=1 seek=$((r * 16 + 3)) oflag=direct \
+		status=none 2>/dev/null &
+	partial=$!
+	sleep 0.5
+	# ...and a write of the whole region waits behind that copy.
+	head -c 65536 /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-s bs=64k seek=$r oflag=direct status=none &
+	whole=$!
+	sleep 0.5
+	kill -0 $partial
+	kill -0 $whole
+	# The copy fails: the partial write with it; the whole one goes to the dest.
+	rc=0
+	wait $partial || rc=$?
+	[ "$rc" -ne 0 ]
+	wait $whole
+	[ "$(sum_at /dev/mapper/jmb-s 65536 $r 1)" = "$(md5sum <"$BATS_TEST_TMPDIR/w" | cut -d' ' -f1)" ]
+	[ "$(sum_at /dev/mapper/jmb-dst 65536 $r 1)" = "$(md5sum <"$BATS_TEST_TMPDIR/w" | cut -d' ' -f1)" ]
+	[ "$(status_word jmb-s 9 | cut -d/ -f1)" -ge 1 ]
+}
+
 @test "a stream rides out a source outage: a write that needs the source hangs, then finishes" {
 	paths_setup
 	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
