@@ -178,12 +178,16 @@ static void jm_meta_state_changed(struct jobmirror *jm)
 /*
  * The job ends in state failed; caller holds jm->lock and raises the event.
  * A mirror device goes on with the source alone, a stream device as it
- * is: what is populated from the dest, the rest from the source.
+ * is: what is populated from the dest, the rest from the source.  While a
+ * mirror's pivot is being committed its held writes wait until the
+ * completed flag is taken back (jm_commit_pivot()): sent to the source
+ * before, a crash could leave a flag that maps them to the dest, which
+ * never got them.
  */
 static void jm_job_fail(struct jobmirror *jm, int op, int err)
 {
 	jm->state = DM_JOBMIRROR_STATE_FAILED;
-	if (!jm_stream(jm))
+	if (!jm_stream(jm) && !jm->pivot_committing)
 		jm_release_hold(jm, JM_ROUTE_SOURCE);
 	jm->job_error_op = op;
 	jm->job_errno = err;
@@ -608,6 +612,7 @@ static enum jm_step_action jm_step_ready(struct jobmirror *jm)
 	/* With a metadata device the pivot is durable before any I/O moves. */
 	if (complete && jm->meta && !jm->pivot_durable) {
 		jm->meta_completed = true;
+		jm->pivot_committing = true;
 		return JM_STEP_COMMIT_PIVOT;
 	}
 	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
@@ -722,7 +727,8 @@ static void jm_stream_done(struct jobmirror *jm)
 /*
  * A mirror with a metadata device is about to pivot: all is clean, the
  * writes in flight drained and the dest flushed, new writes held (route
- * HOLD, which presuspend leaves alone meanwhile, and cancel is refused).
+ * HOLD, which presuspend and a job failure leave alone meanwhile, and
+ * cancel is refused).
  * Commit the completed flag first, so that a table loaded later, after a
  * crash too, maps all I/O to the dest; then pivot.
  */
@@ -736,6 +742,7 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	if (!r && jm->state == DM_JOBMIRROR_STATE_READY && jm->flushed && !jm->nr_dirty &&
 	    !jm->pause_requested) {
 		jm->pivot_durable = true;
+		jm->pivot_committing = false;
 		jm->state = DM_JOBMIRROR_STATE_COMPLETED;
 		jm_release_hold(jm, JM_ROUTE_DEST);
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_COMPLETED);
@@ -749,10 +756,12 @@ static void jm_commit_pivot(struct jobmirror *jm)
 		 * the next commit, retried every second, takes it back.
 		 */
 		jm_meta_state_changed(jm);
+		jm->pivot_committing = false;
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
 		/* Writes do not wait through the back-off. */
 		if (jm->route == JM_ROUTE_HOLD)
-			jm_release_hold(jm, JM_ROUTE_SYNC);
+			jm_release_hold(jm, jm->state == DM_JOBMIRROR_STATE_FAILED ?
+					    JM_ROUTE_SOURCE : JM_ROUTE_SYNC);
 		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
 		spin_unlock_irq(&jm->lock);
 		return;
@@ -770,6 +779,18 @@ static void jm_commit_pivot(struct jobmirror *jm)
 		DMERR("%s: failed while completing, metadata still says completed: error %d",
 		      name, r);
 	}
+	spin_lock_irq(&jm->lock);
+	jm->pivot_committing = false;
+	/*
+	 * A job that failed meanwhile goes on with the source alone now; a
+	 * device being suspended (presuspend left the hold to us) lets its
+	 * writes go as presuspend does.
+	 */
+	if (jm->route == JM_ROUTE_HOLD && jm->state == DM_JOBMIRROR_STATE_FAILED)
+		jm_release_hold(jm, JM_ROUTE_SOURCE);
+	else if (jm->route == JM_ROUTE_HOLD && jm->suspended)
+		jm_release_hold(jm, JM_ROUTE_SYNC);
+	spin_unlock_irq(&jm->lock);
 	jm_job_kick(jm);
 }
 
@@ -926,10 +947,10 @@ void jm_job_presuspend(struct jobmirror *jm)
 	jm_drop_waiting_copies(jm);
 	/*
 	 * dm waits for held writes: let them go (the hold resumes later),
-	 * unless a mirror's pivot is being committed: then they go to the dest
-	 * once it is done.
+	 * unless a mirror's pivot is being committed: jm_commit_pivot() lets
+	 * them go when it ends, to the dest once the pivot is done.
 	 */
-	if (jm->route == JM_ROUTE_HOLD && !(jm->meta_completed && !jm->pivot_durable))
+	if (jm->route == JM_ROUTE_HOLD && !jm->pivot_committing)
 		jm_release_hold(jm, JM_ROUTE_SYNC);
 	spin_unlock_irq(&jm->lock);
 	/* Writes that waited behind a dropped copy must go out. */

@@ -289,6 +289,7 @@ struct jobmirror {
 	bool meta_completed;	/* the job is (being) committed as completed */
 	bool meta_paused;	/* the loaded header has the paused flag */
 	bool pivot_durable;	/* mirror: that commit is done */
+	bool pivot_committing;	/* mirror: jm_commit_pivot() runs */
 	unsigned int meta_epoch;	/* intent: writes now count in this epoch */
 	unsigned long meta_inflight[JM_EPOCHS];	/* intent: writes in flight */
 	bool meta_busy_any[JM_EPOCHS];	/* intent: meta_busy[e] has bits */

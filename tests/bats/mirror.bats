@@ -691,6 +691,54 @@ flushes_settle() {
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "a job that fails while its pivot is committed holds writes until the completed flag is taken back" {
+	modprobe dm-delay
+	cache_dev jmb-c1 65
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/mapper/jmb-meta 128 \
+		2 on_target_error report
+	wait_state jmb-m ready
+	sleep 2.5
+	# Each metadata write now takes 1 s to reach ram2.
+	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 1000" | set_table jmb-meta
+	seq=$(meta_seq /dev/ram2)
+	flush_dev jmb-dst "$CACHE_DEV" $LEN fail load
+	dmsetup message jmb-m 0 complete
+	# The pivot's commit is writing its header, with the completed flag.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" -gt 0 ] && break
+		sleep 0.05
+	done
+	[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" -gt 0 ]
+	# Now the dest fails a user flush: the job fails (report), the user's
+	# flush does not (the source holds the data).
+	dmsetup suspend jmb-dst
+	dmsetup resume jmb-dst
+	sync /dev/mapper/jmb-m
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-m bs=4k seek=2000 oflag=direct \
+		status=none &
+	writer=$!
+	wait_state jmb-m failed 5
+	# The write completes once the flag is taken back, and goes to the
+	# source alone.  A crash right after the flag was written: ram2 then.
+	# (This write needs a mark, which waits for the pivot's commits anyway;
+	# a write to a region still marked is held by the failed pivot itself.)
+	wait $writer
+	meta_seq_reaches /dev/ram2 $((seq + 1))
+	dd if=/dev/ram2 of=/dev/ram3 bs=1M count=1 iflag=direct oflag=direct status=none
+	fail_dev jmb-meta 2048
+	dmsetup remove jmb-m
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	# Loaded from that copy the job has not pivoted: the write is there.
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/ram3 128 1 start_paused
+	[ "$(status_word jmb-m 2)" != completed ]
+	[ "$(dd if=/dev/mapper/jmb-m bs=4k skip=2000 count=1 iflag=direct status=none | md5sum)" = \
+	  "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
+}
+
 # source_flush_fails POLICY: a mirror in ready, with on_source_error
 # POLICY, of a source (on a write-cached device) whose flushes fail from
 # then on; writes to three copied regions follow.
