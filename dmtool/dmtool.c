@@ -450,20 +450,25 @@ static const struct option json_opts[] = {
  */
 int option_error(const char *cmd, int c, char **argv)
 {
-	const char *word = argv[optind - 1];
+	const char *word = argv[optind - 1], *cur = argv[optind];
 
 	/*
-	 * A long option is the word before optind; a short one may be inside
-	 * a group (-zp) that optind has not passed yet: optopt names it.
+	 * getopt_long() leaves optind on a group of short options (-zp) until
+	 * it is done with it, so an unknown short option is named by optopt;
+	 * the word before optind is an unknown long option (optopt 0), or
+	 * one given a value it does not take (optopt its letter), or a short
+	 * one that ended its group.  An option without its value is always
+	 * the word before optind.
 	 */
-	if (strncmp(word, "--", 2)) {
-		if (c == ':')
-			return usage_error("%s: option '-%c' needs a value", cmd, optopt);
+	if (c == '?' && optopt &&
+	    ((cur && cur[0] == '-' && cur[1] != '-' && strchr(cur + 1, optopt)) ||
+	     strncmp(word, "--", 2)))
 		return usage_error("%s: unrecognized option '-%c'", cmd, optopt);
-	}
-	if (c == ':')
-		return usage_error("%s: option '%s' needs a value", cmd, word);
-	return usage_error("%s: unrecognized option '%s'", cmd, word);
+	if (c == '?')
+		return usage_error("%s: unrecognized option '%s'", cmd, word);
+	if (strncmp(word, "--", 2))
+		return usage_error("%s: option '-%c' needs a value", cmd, optopt);
+	return usage_error("%s: option '%s' needs a value", cmd, word);
 }
 
 /*
@@ -1155,7 +1160,7 @@ int main(int argc, char **argv)
 			       DM_JOBMIRROR_VERSION_MINOR, DM_JOBMIRROR_VERSION_PATCH);
 			return flush_output("version", EXIT_OK);
 		default:
-			if (strncmp(argv[optind - 1], "--", 2))
+			if (optopt)
 				return usage_error("unrecognized option '-%c'", optopt);
 			return usage_error("unrecognized option '%s'", argv[optind - 1]);
 		}

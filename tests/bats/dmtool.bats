@@ -35,6 +35,9 @@ load helpers
 	run "$DMTOOL" wait jmb-x -zp
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: wait: unrecognized option '-z'" ]]
+	run "$DMTOOL" wait --progress -zp jmb-x
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "dmtool: wait: unrecognized option '-z'" ]]
 	run "$DMTOOL" -xV
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: unrecognized option '-x'" ]]

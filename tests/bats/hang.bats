@@ -194,6 +194,17 @@ wait_gone() {
 	return $rc
 }
 
+# released_after_resume WRITER: after a noflush suspend and resume
+# nothing stays stuck: WRITER ends, a new write goes through, io runs
+# and holds nothing.
+released_after_resume() {
+	wait_gone "$1"
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=9 count=1 oflag=direct status=none &
+	wait_gone $!
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+}
+
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
 	modprobe dm_delay
 	hang_job jmb-m 1 start_paused werror stop
@@ -209,11 +220,7 @@ wait_gone() {
 	timeout 30 dmsetup suspend --noflush jmb-m
 	source_up
 	dmsetup resume jmb-m
-	wait_gone $writer
-	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=9 count=1 oflag=direct status=none &
-	wait_gone $!
-	wait_io jmb-m running
-	[ "$(status_word jmb-m 7)" -eq 0 ]
+	released_after_resume $writer
 	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 }
 
@@ -251,11 +258,7 @@ wait_gone() {
 	timeout 60 dmsetup suspend --noflush jmb-m
 	heal_dev jmb-meta /dev/ram2 2048
 	dmsetup resume jmb-m
-	wait_gone $writer
-	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=9 count=1 oflag=direct status=none &
-	wait_gone $!
-	wait_io jmb-m running
-	[ "$(status_word jmb-m 7)" -eq 0 ]
+	released_after_resume $writer
 	want=$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)
 	[ "$(block_md5 /dev/ram0 $((BAD / 8)))" = "$want" ]
 	[ "$(block_md5 /dev/ram1 $((BAD / 8)))" = "$want" ]	# both halves

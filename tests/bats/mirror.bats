@@ -485,12 +485,7 @@ crash_to_paused() {
 	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=1000 count=1 oflag=direct conv=fsync \
 		status=none &
 	writer=$!
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(dmsetup status jmb-dst | awk 'NR == 1 { print $6 }')" -gt 0 ] && break
-		sleep 0.1
-	done
-	[ "$(dmsetup status jmb-dst | awk 'NR == 1 { print $6 }')" -gt 0 ]
+	delay_busy jmb-dst 6
 	# Cancelled before it fails: the source alone holds the data now.
 	dmsetup message jmb-m 0 cancel
 	wait_state jmb-m cancelled 2
@@ -540,15 +535,24 @@ meta_seq() {
 	echo "$max"
 }
 
-# slow_flush_begins NAME: wait (about 5 s at most) until a flush is in
-# flight on the dm-delay device NAME.
-slow_flush_begins() {
+# delay_busy NAME FIELD: wait (about 5 s at most) until field FIELD of
+# the first status line of the dm-delay device NAME (5: writes, 6:
+# flushes in flight) is above 0.
+delay_busy() {
 	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(slow_flushes "$1")" -gt 0 ] && return 0
-		sleep 0.1
+	for ((i = 0; i < 100; i++)); do
+		[ "$(dmsetup status "$1" | awk -v f="$2" 'NR == 1 { print $f }')" -gt 0 ] &&
+			return 0
+		sleep 0.05
 	done
+	echo "delay_busy: nothing in flight in field $2 of $1" >&2
 	return 1
+}
+
+# slow_flush_begins NAME: wait until a flush is in flight on the dm-delay
+# device NAME.
+slow_flush_begins() {
+	delay_busy "$1" 6
 }
 
 # meta_seq_reaches DEV SEQ: wait (100 polls at most) until the newest
@@ -706,12 +710,7 @@ flushes_settle() {
 	flush_dev jmb-dst "$CACHE_DEV" $LEN fail load
 	dmsetup message jmb-m 0 complete
 	# The pivot's commit is writing its header, with the completed flag.
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" -gt 0 ] && break
-		sleep 0.05
-	done
-	[ "$(dmsetup status jmb-meta | awk '{ print $5 }')" -gt 0 ]
+	delay_busy jmb-meta 5
 	# Now the dest fails a user flush: the job fails (report), the user's
 	# flush does not (the source holds the data).
 	dmsetup suspend jmb-dst
