@@ -167,17 +167,15 @@ static struct json_object *device_json(const struct jm_device *d)
 	return o;
 }
 
-/* Print {"devices": [...]} and release it; returns EXIT_OK. */
-static int print_json(struct json_object *array)
+/* Print {"devices": [...]} and release it (main() checks the write). */
+static void print_json(struct json_object *array)
 {
 	struct json_object *top = json_object_new_object();
 
 	json_object_object_add(top, "devices", array);
-	/* A write error shows when main() flushes stdout. */
 	puts(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(top);
-	return EXIT_OK;
 }
 
 /* --- list --- */
@@ -265,16 +263,14 @@ static int cmd_list(int argc, char **argv, int json)
 	 */
 	if (c.array && c.unreadable) {
 		json_object_put(c.array);
-		r = EXIT_FAILED;
 	} else if (c.array) {
-		r = print_json(c.array);
+		print_json(c.array);
 	} else {
 		if (scols_table_get_nlines(c.tb))
 			scols_print_table(c.tb);
 		scols_unref_table(c.tb);
-		r = EXIT_OK;
 	}
-	return c.unreadable ? EXIT_FAILED : r;
+	return c.unreadable ? EXIT_FAILED : EXIT_OK;
 }
 
 /* --- status --- */
@@ -410,7 +406,9 @@ static int cmd_status(int argc, char **argv, int json)
 				json_object_put(array);
 			return EXIT_FAILED;
 		}
-		return array ? print_json(array) : EXIT_OK;
+		if (array)
+			print_json(array);
+		return EXIT_OK;
 	}
 	for (i = 0; i < argc; i++) {
 		g = jm_dm_get(argv[i], &dev);
@@ -428,7 +426,8 @@ static int cmd_status(int argc, char **argv, int json)
 		json_object_put(array);
 		return rc;
 	}
-	return print_json(array);
+	print_json(array);
+	return EXIT_OK;
 }
 
 /* --- option parsing shared by the commands --- */

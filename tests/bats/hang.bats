@@ -182,18 +182,6 @@ block_md5() {
 	[ "$(block_md5 /dev/ram0 7)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
 }
 
-# wait_gone PID [SECONDS]: the process ends in time, with success.
-wait_gone() {
-	local i rc=0
-	for ((i = 0; i < ${2:-20} * 10; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$1" 2>/dev/null && { echo "wait_gone: $1 still running" >&2; return 1; }
-	wait "$1" || rc=$?
-	return $rc
-}
-
 # released_after_resume WRITER: after a noflush suspend and resume
 # nothing stays stuck: WRITER ends, a new write goes through, io runs
 # and holds nothing.

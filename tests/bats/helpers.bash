@@ -75,6 +75,19 @@ jmfail() {
 	env LD_PRELOAD="$JMFAIL" "$@"
 }
 
+# wait_gone PID [SECONDS]: wait (20 s by default) for a background
+# process; returns its exit status, or 124 if it is still running.
+wait_gone() {
+	local i rc=0
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && { echo "wait_gone: $1 still running" >&2; return 124; }
+	wait "$1" || rc=$?
+	return $rc
+}
+
 # wait_state NAME STATE [SECONDS]: poll until the job is in STATE.
 wait_state() {
 	local name=$1 want=$2 secs=${3:-60} i

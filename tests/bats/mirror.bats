@@ -489,7 +489,7 @@ crash_to_paused() {
 	# Cancelled before it fails: the source alone holds the data now.
 	dmsetup message jmb-m 0 cancel
 	wait_state jmb-m cancelled 2
-	wait $writer
+	wait_gone $writer
 	[ "$(status_word jmb-m 9)" = 0/1/0 ]
 }
 
@@ -725,7 +725,7 @@ flushes_settle() {
 	# source alone.  A crash right after the flag was written: ram2 then.
 	# (This write needs a mark, which waits for the pivot's commits anyway;
 	# a write to a region still marked is held by the failed pivot itself.)
-	wait $writer
+	wait_gone $writer
 	meta_seq_reaches /dev/ram2 $((seq + 1))
 	dd if=/dev/ram2 of=/dev/ram3 bs=1M count=1 iflag=direct oflag=direct status=none
 	fail_dev jmb-meta 2048

@@ -279,9 +279,10 @@ sum_at() {
 	kill -0 $whole
 	# The copy fails: the partial write with it; the whole one goes to the dest.
 	rc=0
-	wait $partial || rc=$?
+	wait_gone $partial || rc=$?
 	[ "$rc" -ne 0 ]
-	wait $whole
+	[ "$rc" -ne 124 ]
+	wait_gone $whole
 	[ "$(sum_at /dev/mapper/jmb-s 65536 $r 1)" = "$(md5sum <"$BATS_TEST_TMPDIR/w" | cut -d' ' -f1)" ]
 	[ "$(sum_at /dev/mapper/jmb-dst 65536 $r 1)" = "$(md5sum <"$BATS_TEST_TMPDIR/w" | cut -d' ' -f1)" ]
 	[ "$(status_word jmb-s 9 | cut -d/ -f1)" -ge 1 ]
