@@ -83,8 +83,9 @@ install:
 	@[ -x $(O)/dmtool/dmtool ] || { echo "make install: run 'make' first" >&2; exit 1; }
 	install -D -m 755 $(O)/dmtool/dmtool $(DESTDIR)$(SBINDIR)/dmtool
 	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(HOOKSDIR)
-	sed 's|@DMTOOL@|$(SBINDIR)/dmtool|' udev/56-dm-jobmirror.rules \
-		>$(DESTDIR)$(UDEVRULESDIR)/56-dm-jobmirror.rules
+	sed 's|@DMTOOL@|$(SBINDIR)/dmtool|' udev/12-dm-jobmirror.rules \
+		>$(DESTDIR)$(UDEVRULESDIR)/12-dm-jobmirror.rules
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/56-dm-jobmirror.rules
 	install -m 755 udev/hooks.d/50-log-errors.sample $(DESTDIR)$(HOOKSDIR)/
 	@set -e; n=0; for k in $(KVERS); do \
 		[ -f $(O)/$$k/kernel/dm-jobmirror.ko ] || continue; \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dmtool udev-event: run by udev/56-dm-jobmirror.rules for each event of
+ * dmtool udev-event: run by udev/12-dm-jobmirror.rules for each event of
  * a jobmirror device, with the uevent's variables in its environment.  It
  * logs the event to syslog (and to stderr, which udev keeps in its debug
  * log) and runs the hooks: the executables in the hooks directory, in

@@ -164,9 +164,11 @@ paths_setup() {
 # wait_lines REGEX FILE [N [SECONDS]]: until N lines (default 1) of FILE
 # match REGEX (within SECONDS, default 10).
 wait_lines() {
-	local i
+	local i n
 	for ((i = 0; i < ${4:-10} * 10; i++)); do
-		[ "$(grep -c -e "$1" "$2" 2>/dev/null)" -ge "${3:-1}" ] && return 0
+		# (No count at all while FILE does not exist yet.)
+		n=$(grep -c -e "$1" "$2" 2>/dev/null) || true
+		[ "${n:-0}" -ge "${3:-1}" ] && return 0
 		sleep 0.1
 	done
 	echo "wait_lines: fewer than ${3:-1} lines '$1' in $2:" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
-# dmtool udev-event and udev/56-dm-jobmirror.rules: the event is logged and
+# dmtool udev-event and udev/12-dm-jobmirror.rules: the event is logged and
 # the hooks run in name order with the event's variables, bounded in time;
 # end to end with "make install", systemd-udevd and a syslog daemon running
 # in the guest.
@@ -53,11 +53,15 @@ wait_line() {
 # daemon and udevd.  The hooks directory is the real one.
 udev_start() {
 	[ -x /lib/systemd/systemd-udevd ] || skip "systemd-udevd is not installed"
+	# The rule as older versions named it: make install removes it.
+	mkdir -p /run/udev/rules.d
+	echo '# old' >/run/udev/rules.d/56-dm-jobmirror.rules
 	make -s -C "$top" install PREFIX="$BATS_TEST_TMPDIR/usr" \
 		UDEVRULESDIR=/run/udev/rules.d KVERS="$(uname -r)" DEPMOD=true >/dev/null
 	modinfo -F name "/lib/modules/$(uname -r)/updates/dm-jobmirror.ko" | grep -qx dm_jobmirror
 	grep -q "RUN+=\"$BATS_TEST_TMPDIR/usr/sbin/dmtool udev-event\"" \
-		/run/udev/rules.d/56-dm-jobmirror.rules
+		/run/udev/rules.d/12-dm-jobmirror.rules
+	[ ! -e /run/udev/rules.d/56-dm-jobmirror.rules ]
 	[ -x /etc/dm-jobmirror/hooks.d/50-log-errors.sample ]
 	hooks=/etc/dm-jobmirror/hooks.d
 	syslog=$BATS_TEST_TMPDIR/syslog
@@ -180,6 +184,12 @@ event_env() {
 
 @test "an event while I/O is stopped runs the hooks at once: the rule does not probe the device" {
 	udev_start
+	# Debian's lvm2 rules probe a dm disk in 60-persistent-storage-dm.rules;
+	# lvm2's own layout (Fedora, Arch, SUSE) does it in 13-dm-disk.rules.
+	# Both skip the probe when DM_NOSCAN is set.  A stand-in for the latter:
+	echo 'ACTION=="change", SUBSYSTEM=="block", KERNEL=="dm-[0-9]*", ENV{DM_NOSCAN}!="1", IMPORT{builtin}="blkid"' \
+		>/run/udev/rules.d/13-jmtest-probe.rules
+	udevadm control --reload
 	hook 10-record
 	cp "$hooks/50-log-errors.sample" "$hooks/50-log-errors"
 	paths_setup
