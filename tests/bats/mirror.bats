@@ -695,22 +695,47 @@ flushes_settle() {
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
-@test "a job that fails while its pivot is committed holds writes until the completed flag is taken back" {
+# pivot_commit_slow [ARGS...]: a mirror with a metadata device, ready and
+# its commits done, whose metadata writes now take 1 s; then complete,
+# and wait until the pivot's commit is writing.  ARGS (a count, then the
+# optional arguments) end the table line.  The dest is jmb-dst, over a
+# null_blk with a write cache.
+pivot_commit_slow() {
 	modprobe dm-delay
 	cache_dev jmb-c1 65
 	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
 	linear_dev jmb-meta /dev/ram2 2048
-	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/mapper/jmb-meta 128 \
-		2 on_target_error report
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst /dev/mapper/jmb-meta 128 "$@"
 	wait_state jmb-m ready
 	sleep 2.5
-	# Each metadata write now takes 1 s to reach ram2.
 	echo "0 2048 delay /dev/ram2 0 0 /dev/ram2 0 1000" | set_table jmb-meta
+	dmsetup message jmb-m 0 complete
+	delay_busy jmb-meta 5
+}
+
+# held_write_and_suspend: a write of random data at 4 KiB block 2000,
+# held by the pivot, then a suspend of jmb-m; sets writer and suspender.
+held_write_and_suspend() {
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/w"
+	dd if="$BATS_TEST_TMPDIR/w" of=/dev/mapper/jmb-m bs=4k seek=2000 oflag=direct \
+		status=none &
+	writer=$!
+	sleep 0.2
+	kill -0 $writer
+	dmsetup suspend jmb-m &
+	suspender=$!
+}
+
+# block_2000 DEV: md5 of 4 KiB block 2000 of DEV.
+block_2000() {
+	dd if="$1" bs=4k skip=2000 count=1 iflag=direct status=none | md5sum
+}
+
+@test "a job that fails while its pivot is committed holds writes until the completed flag is taken back" {
+	# The pivot's commit is writing its header, with the completed flag.
+	pivot_commit_slow 2 on_target_error report
 	seq=$(meta_seq /dev/ram2)
 	flush_dev jmb-dst "$CACHE_DEV" $LEN fail load
-	dmsetup message jmb-m 0 complete
-	# The pivot's commit is writing its header, with the completed flag.
-	delay_busy jmb-meta 5
 	# Now the dest fails a user flush: the job fails (report), the user's
 	# flush does not (the source holds the data).
 	dmsetup suspend jmb-dst
@@ -750,6 +775,44 @@ source_flush_fails() {
 	wait_state jmb-m ready
 	flush_dev jmb-src "$CACHE_DEV" $LEN fail
 	put_mib /dev/mapper/jmb-m 0 1 7
+}
+
+@test "a suspend during the pivot's commit waits for it; the held write goes to the dest" {
+	pivot_commit_slow
+	old=$(block_2000 /dev/ram0)
+	held_write_and_suspend
+	# The suspend waits for the write, which waits for the pivot.
+	wait_gone $suspender
+	wait_gone $writer
+	[ "$(status_word jmb-m 2)" = completed ]
+	dmsetup resume jmb-m
+	[ "$(block_2000 /dev/mapper/jmb-m)" = "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
+	[ "$(block_2000 /dev/mapper/jmb-dst)" = "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
+	[ "$(block_2000 /dev/ram0)" = "$old" ]
+}
+
+@test "a suspend during a pivot that is called off does not hang: the held write goes out" {
+	pivot_commit_slow 2 on_target_error ignore
+	# A user flush of the dest fails while the flag is written: the pivot
+	# is called off once it is, and the flag taken back (another second).
+	flush_dev jmb-dst "$CACHE_DEV" $LEN fail load
+	dmsetup suspend jmb-dst
+	dmsetup resume jmb-dst
+	sync /dev/mapper/jmb-m
+	held_write_and_suspend
+	# No one resumes the job while it is suspended: the pivot's end lets
+	# the held write go, to both devices, as a suspend does.
+	wait_gone $suspender
+	wait_gone $writer
+	[ "$(status_word jmb-m 2)" = ready ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -ge 1 ]
+	[ "$(block_2000 /dev/ram0)" = "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
+	[ "$(block_2000 /dev/mapper/jmb-dst)" = "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
+	# With the dest flushing again the pending complete goes on.
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	dmsetup resume jmb-m
+	wait_state jmb-m completed 20
+	[ "$(block_2000 /dev/mapper/jmb-m)" = "$(md5sum <"$BATS_TEST_TMPDIR/w")" ]
 }
 
 @test "a source that fails its flushes: source errors in commits, and complete still pivots" {
