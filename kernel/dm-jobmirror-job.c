@@ -230,10 +230,16 @@ static void __jm_job_error(struct jobmirror *jm, int op, int err, sector_t secto
 	case DM_JOBMIRROR_POLICY_STOP:
 		jm->iostatus = err == -ENOSPC ? DM_JOBMIRROR_IOSTATUS_NOSPACE :
 						DM_JOBMIRROR_IOSTATUS_FAILED;
-		if (jm->state == DM_JOBMIRROR_STATE_RUNNING ||
-		    jm->state == DM_JOBMIRROR_STATE_READY) {
+		/*
+		 * Once: the commit that records the pause may fail too, and
+		 * must not be queued again by its own error.  The worker
+		 * carries out the pause, also while it waits on the rate limit.
+		 */
+		if ((jm->state == DM_JOBMIRROR_STATE_RUNNING ||
+		     jm->state == DM_JOBMIRROR_STATE_READY) && !jm->pause_requested) {
 			jm->pause_requested = true;
 			jm_meta_state_changed(jm);
+			jm_job_kick(jm);
 		}
 		break;
 	default:
@@ -487,7 +493,13 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 				jm->pass_progress = true;
 				break;
 			}
+			/*
+			 * A new pass, from region 0 on: the rate limit may
+			 * stop the loop before it claims one, and the next
+			 * call must not take this for the pass's end.
+			 */
 			jm->pass_progress = false;
+			jm->cursor = 0;
 		}
 		wait = jm_rl_wait(jm);
 		if (wait) {

@@ -117,6 +117,27 @@ job() {
 	[ "$(events_of JOB_COMPLETED | wc -l)" -eq 1 ]
 }
 
+@test "a ready job without metadata whose dest fails a user flush under stop goes to standby" {
+	cache_dev jmb-c1 65
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-dst - 128 2 on_target_error stop
+	wait_state jmb-m ready
+	watch_start jmb-m
+	flush_dev jmb-dst "$CACHE_DEV" $LEN fail
+	# One flush; in ready nothing else wakes the job.
+	sync /dev/mapper/jmb-m
+	wait_state jmb-m standby 5
+	watch_stop
+	[ "$(status_word jmb-m 5)" = failed ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq 1 ]
+	[ "$(event_fields JOB_ERROR action)" = stop ]
+	[ "$(events_of JOB_PAUSED | wc -l)" -eq 1 ]
+	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 5)" = ok ]
+}
+
 @test "source read errors under report, ignore, stop and enospc" {
 	for policy in report ignore stop enospc; do
 		# Each job copies to a zeroed dest: ignore's copy is not stop's.

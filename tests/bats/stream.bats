@@ -253,6 +253,39 @@ sum_at() {
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(sum_dev /dev/ram0 64)" ]
 }
 
+@test "a rate-limited stream under ignore tries each region again before it fails" {
+	# Region 0 of 64 cannot be read.  The first copy, a run of 16
+	# regions, fails whole; the next pass copies them one by one.
+	printf '0 128 error\n128 8064 linear /dev/ram0 128\n' | dmsetup create jmb-src
+	jm_create jmb-s 8192 stream /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
+		4 on_source_error ignore speed 524288
+	wait_state jmb-s failed 60
+	# The pass after the rate limit's wait at its start still ran.
+	[ "$(status_word jmb-s 4)" = "1/64" ]
+	[ "$(status_word jmb-s 12)" = read:eio ]
+	[ "$(sum_at /dev/ram1 65536 1 63)" = "$(sum_at /dev/ram0 65536 1 63)" ]
+}
+
+@test "a stream whose commits fail under stop pauses after one error, not a storm of them" {
+	linear_dev jmb-meta /dev/ram2 2048
+	# 64 KiB/s: after its first 1 MiB the copy waits about 16 s.
+	jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128 \
+		4 on_target_error stop speed 65536
+	sleep 2
+	fail_dev jmb-meta 2048
+	# The flush needs a commit, which fails.
+	run dd if=/dev/urandom of=/dev/mapper/jmb-s bs=64k seek=100 count=1 oflag=direct \
+		conv=fsync status=none
+	[ "$status" -ne 0 ]
+	wait_state jmb-s paused 5
+	n=$(status_word jmb-s 9 | cut -d/ -f2)
+	sleep 1
+	echo "dest errors: $n, a second later $(status_word jmb-s 9 | cut -d/ -f2)"
+	[ "$n" -le 3 ]
+	[ "$(status_word jmb-s 9 | cut -d/ -f2)" = "$n" ]
+	[ "$(status_word jmb-s 5)" = failed ]
+}
+
 @test "a whole-region write queued behind a failing hydration of its region populates it" {
 	modprobe dm_delay
 	paths_setup
