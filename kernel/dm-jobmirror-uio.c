@@ -9,9 +9,11 @@
  * again waits for the next round; when every retry has succeeded the hang
  * is over (IO_HANG_RECOVERED).  When the hang has lasted io_hang_timeout
  * seconds the target gives up (IO_HANG_TIMEOUT): each hung bio goes on to
- * its policy below, and until a user bio succeeds after the hang, path
- * errors go straight to the policy too, so a dead device fails fast
- * instead of stalling every bio for the full timeout.  Other errors
+ * its policy below (a retry in flight then decides when it ends: if it
+ * fails, its bio goes to the policy at once), and until a user bio
+ * succeeds after the hang, path errors go straight to the policy too, so
+ * a dead device fails fast instead of stalling every bio for the full
+ * timeout.  The last round comes at the timeout at the latest.  Other errors
  * (ENOSPC, EOPNOTSUPP, a critical target error, a medium error, ...) and
  * readahead never hang.
  *
@@ -247,6 +249,19 @@ static unsigned long jm_hang_interval(struct jobmirror *jm)
 	return max(msecs_to_jiffies(jm->cfg.io_hang_interval), 1UL);
 }
 
+/*
+ * When the next round is due: one interval from @now, or the deadline if
+ * that comes first, or at once past it.
+ */
+static unsigned long jm_hang_next(struct jobmirror *jm, unsigned long now)
+{
+	unsigned long deadline = jm_hang_deadline(jm);
+
+	if (time_after_eq(now, deadline))
+		return 0;
+	return max(min(jm_hang_interval(jm), deadline - now), 1UL);
+}
+
 /* Hold a failed bio for the hang.  Caller holds jm->lock. */
 static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t status)
 {
@@ -267,7 +282,7 @@ static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t sta
 			       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno, jm->hang_sector);
 	}
 	/* Does nothing if the next round is already due. */
-	queue_delayed_work(jm->wq, &jm->hang_work, jm_hang_interval(jm));
+	queue_delayed_work(jm->wq, &jm->hang_work, jm_hang_next(jm, jiffies));
 }
 
 /*
@@ -314,7 +329,7 @@ static void jm_hang_work(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(to_delayed_work(work), struct jobmirror, hang_work);
 	struct bio_list list = BIO_EMPTY_LIST, back = BIO_EMPTY_LIST;
-	unsigned long now = jiffies, delay;
+	unsigned long now = jiffies;
 	bool kick = false, give_up = false;
 	struct bio *bio;
 
@@ -326,6 +341,12 @@ static void jm_hang_work(struct work_struct *work)
 	if (!jm->nr_hung && !jm->nr_retrying) {
 		/* All handed to dm by a noflush suspend: the hang is over. */
 		kick = jm_uio_check_release(jm);
+	} else if (!jm->nr_hung) {
+		/*
+		 * Only retries in flight: their ends decide.  One that fails
+		 * brings the next round (past the deadline, at once); if all
+		 * succeed, the hang is over, however long they took.
+		 */
 	} else if (time_after_eq(now, jm_hang_deadline(jm))) {
 		give_up = true;
 		kick = jm_hang_give_up(jm, &list, &back);
@@ -334,8 +355,7 @@ static void jm_hang_work(struct work_struct *work)
 		bio_list_init(&jm->hung);
 		jm->nr_hung = 0;
 		jm_uio_mark_retry(jm, &list);
-		delay = min(jm_hang_interval(jm), jm_hang_deadline(jm) - now);
-		queue_delayed_work(jm->wq, &jm->hang_work, max(delay, 1UL));
+		queue_delayed_work(jm->wq, &jm->hang_work, jm_hang_next(jm, now));
 	}
 	spin_unlock_irq(&jm->lock);
 
@@ -413,8 +433,12 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		jm->nr_retrying--;
 	}
 	if (!*error) {
-		/* The device works again: path errors may hang again. */
-		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING)
+		/*
+		 * The device works again: path errors may hang again.  A
+		 * retry that succeeds says so too, even one that was still
+		 * in flight when the hang gave up on the others.
+		 */
+		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING || retry)
 			jm->hang_expired = false;
 		kick = jm_uio_check_release(jm);
 		r = DM_ENDIO_DONE;

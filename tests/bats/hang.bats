@@ -164,6 +164,51 @@ block_md5() {
 	  "$(printf 'write report eio\nread report eio')" ]
 }
 
+@test "a retry still in flight at the timeout decides: it succeeds, the hang recovers, and hangs again later" {
+	modprobe dm-delay
+	hang_job jmb-m 3 start_paused
+	watch_start jmb-m
+	source_down
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/a"
+	dd if="$BATS_TEST_TMPDIR/a" of=/dev/mapper/jmb-m bs=4k seek=100 oflag=direct \
+		status=none &
+	writer=$!
+	wait_io jmb-m hung
+	# The path is back but slow: the next retry takes 3 s, past the
+	# timeout, and succeeds.
+	echo "0 $LEN delay /dev/ram0 0 3000" | set_table jmb-src
+	wait_gone $writer
+	wait_io jmb-m running
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 0 ]
+	[ "$(block_md5 /dev/ram0 100)" = "$(md5sum <"$BATS_TEST_TMPDIR/a" | cut -d' ' -f1)" ]
+	# Not given up: the next outage hangs too, instead of failing at once.
+	source_down
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k count=1 seek=200 oflag=direct status=none &
+	writer=$!
+	wait_io jmb-m hung
+	source_up
+	wait_gone $writer
+	watch_stop
+	[ "$(events_of IO_HANG | wc -l)" -eq 2 ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 2 ]
+	[ "$(events_of IO_HANG_TIMEOUT | wc -l)" -eq 0 ]
+	[ "$(events_of IO_ERROR | wc -l)" -eq 0 ]
+}
+
+@test "a retry interval longer than the timeout: the bio fails at the timeout" {
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-dst - 128 \
+		5 io_hang_timeout 1 io_hang_interval 10000 start_paused
+	source_down
+	start=$(date +%s%N)
+	run dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k count=1 seek=100 oflag=direct
+	ms=$((($(date +%s%N) - start) / 1000000))
+	echo "EIO after ${ms} ms"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Input/output error"* ]]
+	[ "$ms" -ge 900 ]
+	[ "$ms" -le 3000 ]
+}
+
 @test "the hang gives up into werror=stop: held until continue, data intact" {
 	hang_job jmb-m 1 start_paused werror stop
 	source_down
