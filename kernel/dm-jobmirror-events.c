@@ -178,9 +178,6 @@ void jm_event_error(struct jobmirror *jm, enum dm_jobmirror_event event, int op,
 	jm_queue_event(jm, &ev);
 }
 
-#define JM_ENV_VARS	20
-#define JM_ENV_LEN	(DM_NAME_LEN + 64)
-
 static __printf(4, 5) void jm_env(char (*env)[JM_ENV_LEN], char **envp,
 				  unsigned int *n, const char *fmt, ...)
 {
@@ -208,9 +205,9 @@ static bool jm_event_has_action(unsigned int type)
 	return type != DM_JOBMIRROR_EVENT_IO_HANG && type != DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED;
 }
 
-static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
-			   char (*env)[JM_ENV_LEN])
+static int jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev)
 {
+	char (*env)[JM_ENV_LEN] = jm->ev_env;
 	struct mapped_device *md = dm_table_get_md(jm->ti->table);
 	char name[DM_NAME_LEN], uuid[DM_UUID_LEN];
 	char *envp[JM_ENV_VARS + 1];
@@ -250,7 +247,7 @@ static void jm_send_uevent(struct jobmirror *jm, const struct jm_ev *ev,
 	}
 	jm_env(env, envp, &n, DM_JOBMIRROR_UEV_SUPPRESSED "=%u", ev->suppressed);
 	envp[n] = NULL;
-	kobject_uevent_env(&disk_to_dev(dm_disk(md))->kobj, KOBJ_CHANGE, envp);
+	return kobject_uevent_env(&disk_to_dev(dm_disk(md))->kobj, KOBJ_CHANGE, envp);
 }
 
 /* One kernel log line per error event sent (so rate limited with them). */
@@ -276,7 +273,6 @@ static void jm_log_error(struct jobmirror *jm, const struct jm_ev *ev)
 void jm_events_work(struct work_struct *work)
 {
 	struct jobmirror *jm = container_of(work, struct jobmirror, event_work);
-	char (*env)[JM_ENV_LEN];
 	unsigned int noio;
 	struct jm_ev ev;
 	bool wake;
@@ -284,10 +280,10 @@ void jm_events_work(struct work_struct *work)
 	/*
 	 * On the system queue, not jm->wq, and with no I/O for reclaim: a
 	 * uevent allocates, and this device may be the one that is stuck.
+	 * (The variables' room was taken at table load: a work item never
+	 * runs twice at once.)
 	 */
 	noio = memalloc_noio_save();
-	/* Without memory the events are still counted and dm is woken. */
-	env = kcalloc(JM_ENV_VARS, JM_ENV_LEN, GFP_NOIO);
 	for (;;) {
 		spin_lock_irq(&jm->lock);
 		wake = jm->ev_wake;
@@ -304,11 +300,14 @@ void jm_events_work(struct work_struct *work)
 		spin_unlock_irq(&jm->lock);
 
 		dm_table_event(jm->ti->table);
-		if (env)
-			jm_send_uevent(jm, &ev, env);
+		if (jm_send_uevent(jm, &ev)) {
+			/* Not sent (no memory): the next one of its type says so. */
+			spin_lock_irq(&jm->lock);
+			jm->ev_suppressed[ev.type] += ev.suppressed + 1;
+			spin_unlock_irq(&jm->lock);
+		}
 		if (jm_is_error_event(ev.type))
 			jm_log_error(jm, &ev);
 	}
-	kfree(env);
 	memalloc_noio_restore(noio);
 }

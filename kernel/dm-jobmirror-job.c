@@ -1045,6 +1045,9 @@ int jm_job_init(struct jobmirror *jm)
 				goto fail;
 		}
 	}
+	jm->ev_env = kcalloc(JM_ENV_VARS, JM_ENV_LEN, GFP_KERNEL);
+	if (!jm->ev_env)
+		goto fail;
 	jm->wq = alloc_workqueue("jobmirror", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!jm->wq)
 		goto fail;
@@ -1088,6 +1091,8 @@ void jm_job_exit(struct jobmirror *jm)
 		jm->wq = NULL;
 		cancel_work_sync(&jm->event_work);
 	}
+	kfree(jm->ev_env);
+	jm->ev_env = NULL;
 	if (!jm->copies)
 		return;
 	for (i = 0; i < jm->max_copies; i++)

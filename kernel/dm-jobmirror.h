@@ -208,6 +208,9 @@ struct jm_ev {
 /* At most this many events of one type are sent per JM_EV_WINDOW. */
 #define JM_EV_BURST		5
 #define JM_EV_WINDOW		HZ
+/* Variables of one uevent, and the room for each. */
+#define JM_ENV_VARS		20
+#define JM_ENV_LEN		(DM_NAME_LEN + 64)
 
 /**
  * struct jobmirror - one jobmirror target instance.
@@ -346,6 +349,7 @@ struct jobmirror {
 	unsigned long ev_window_start[DM_JOBMIRROR_NR_EVENTS];
 	unsigned int ev_window_sent[DM_JOBMIRROR_NR_EVENTS];
 	u32 ev_suppressed[DM_JOBMIRROR_NR_EVENTS];
+	char (*ev_env)[JM_ENV_LEN];	/* the uevent's variables, for the work */
 	wait_queue_head_t drain_wait;
 };
 
