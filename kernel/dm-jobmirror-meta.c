@@ -30,6 +30,8 @@
 #include <linux/completion.h>
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -426,6 +428,56 @@ static int jm_meta_format(struct jobmirror *jm)
 static unsigned long *jm_meta_bitmap(struct jobmirror *jm)
 {
 	return kvcalloc(BITS_TO_LONGS(jm->nr_regions), sizeof(long), GFP_KERNEL);
+}
+
+/* Metadata devices in use, each by the tables of one mapped device. */
+static DEFINE_MUTEX(jm_meta_users_lock);
+static LIST_HEAD(jm_meta_users);
+
+/**
+ * jm_meta_claim() - make the metadata device this mapped device's alone.
+ * @jm: the target, its metadata device open.
+ *
+ * Two devices committing to one metadata device would each load the
+ * other's bitmap on their next table load and skip regions that differ.
+ * The tables of one device share it: a reload builds the new table while
+ * the old one is live.  (No name lookup here: dm may destroy a table, and
+ * so call jm_meta_unclaim(), under its own lock of the names.)
+ *
+ * Return: 0, or -EBUSY with ti->error set if another device uses it.
+ */
+int jm_meta_claim(struct jobmirror *jm)
+{
+	struct mapped_device *md = dm_table_get_md(jm->ti->table);
+	dev_t dev = jm->meta->bdev->bd_dev;
+	struct jobmirror *other;
+	int r = 0;
+
+	mutex_lock(&jm_meta_users_lock);
+	list_for_each_entry(other, &jm_meta_users, meta_user) {
+		if (other->meta->bdev->bd_dev == dev &&
+		    dm_table_get_md(other->ti->table) != md) {
+			r = jm_ctr_error(jm->ti, -EBUSY,
+					 "the metadata device '%.100s' is in use by another jobmirror device",
+					 jm->cfg.meta_path);
+			break;
+		}
+	}
+	if (!r)
+		list_add(&jm->meta_user, &jm_meta_users);
+	mutex_unlock(&jm_meta_users_lock);
+	return r;
+}
+
+/**
+ * jm_meta_unclaim() - undo jm_meta_claim(), if it succeeded.
+ * @jm: the target.
+ */
+void jm_meta_unclaim(struct jobmirror *jm)
+{
+	mutex_lock(&jm_meta_users_lock);
+	list_del_init(&jm->meta_user);
+	mutex_unlock(&jm_meta_users_lock);
 }
 
 /**

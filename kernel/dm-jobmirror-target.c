@@ -26,8 +26,10 @@ const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS] = {
 
 static void jm_put_devices(struct jobmirror *jm)
 {
-	if (jm->meta)
+	if (jm->meta) {
+		jm_meta_unclaim(jm);
 		dm_put_device(jm->ti, jm->meta);
+	}
 	if (jm->dest)
 		dm_put_device(jm->ti, jm->dest);
 	if (jm->source)
@@ -101,7 +103,10 @@ static int jm_open_devices(struct jobmirror *jm)
 	r = jm_check_size(jm, "source", jm->cfg.source_path, jm->source);
 	if (r)
 		return r;
-	return jm_check_size(jm, "dest", jm->cfg.dest_path, jm->dest);
+	r = jm_check_size(jm, "dest", jm->cfg.dest_path, jm->dest);
+	if (r || !jm->meta)
+		return r;
+	return jm_meta_claim(jm);
 }
 
 /*
@@ -120,6 +125,7 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	jm->ti = ti;
+	INIT_LIST_HEAD(&jm->meta_user);
 
 	r = jm_parse_table(ti, argc, argv, &jm->cfg);
 	if (r)

@@ -223,6 +223,7 @@ struct jobmirror {
 	struct dm_dev *source;
 	struct dm_dev *dest;
 	struct dm_dev *meta;
+	struct list_head meta_user;	/* on the list of jm_meta_claim() */
 	unsigned long nr_regions;
 	unsigned int region_shift;
 	unsigned int max_copies;
@@ -412,6 +413,8 @@ void jm_intent_add_waiting(struct jobmirror *jm, unsigned long *map);
 bool jm_intent_may_clear(struct jobmirror *jm);
 
 /* dm-jobmirror-meta.c */
+int jm_meta_claim(struct jobmirror *jm);
+void jm_meta_unclaim(struct jobmirror *jm);
 int jm_meta_open(struct jobmirror *jm);
 int jm_meta_load(struct jobmirror *jm);
 int jm_meta_commit(struct jobmirror *jm, bool force, bool *report);

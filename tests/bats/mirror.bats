@@ -78,6 +78,27 @@ setup() {
 	[ "$(sum_dev /dev/ram1 64)" = "$src" ]
 }
 
+@test "a metadata device in use by another jobmirror device is refused; its own device reloads" {
+	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128 1 start_paused
+	# Another device on the same metadata: refused, with its reason.
+	run dmsetup create jmb-b --table "0 $LEN jobmirror stream /dev/ram3 /dev/ram4 /dev/ram2 128"
+	[ "$status" -ne 0 ]
+	! dmsetup info jmb-b >/dev/null 2>&1
+	log_since_start | grep -q "jobmirror: the metadata device '/dev/ram2' is in use by another jobmirror device"
+	# Its own device loads a new table on it (the old one live meanwhile).
+	dmsetup reload jmb-m --table "0 $LEN jobmirror mirror /dev/ram0 /dev/ram1 /dev/ram2 128"
+	dmsetup suspend jmb-m
+	dmsetup resume jmb-m
+	[ "$(status_word jmb-m 2)" = paused ]
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	# Free once that device is gone.
+	dmsetup remove jmb-m
+	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
+	jm_create jmb-b $LEN mirror /dev/ram3 /dev/ram4 /dev/ram2 128
+	wait_state jmb-b ready
+}
+
 # put_mib DEV MIB...: 4 KiB of random data at each MIB MiB of DEV.
 put_mib() {
 	local dev=$1 m
