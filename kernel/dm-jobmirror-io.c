@@ -276,6 +276,7 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 	jb->tracked = false;
 	jb->finish = JM_FINISH_NONE;
 	jb->hang_retry = false;
+	jb->in_hang = false;
 	jb->flush_copy = false;
 	jb->intent = false;
 	jb->both = false;

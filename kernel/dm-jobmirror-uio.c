@@ -23,7 +23,9 @@
  * - report: the bio completes with its error;
  * - ignore: the bio completes as successful;
  * - stop: the bio is held on jobmirror.held and io is "stopped" until
- *   the message "continue" sends the held bios again;
+ *   the message "continue" sends the held bios again.  Bios in a hang
+ *   (jm_bio.in_hang) failed before: they go on with it, up to their own
+ *   timeout and policy;
  * - enospc: stop for ENOSPC, report otherwise.
  *
  * Ordering: while io is hung or stopped, and after "continue" until the
@@ -80,6 +82,15 @@ static void jm_uio_reset(struct bio *bio)
 	jb->tracked = false;
 }
 
+/* The bio is no longer in the hang.  Caller holds jm->lock. */
+static void jm_hang_leave(struct jobmirror *jm, struct jm_bio *jb)
+{
+	if (jb->in_hang) {
+		jb->in_hang = false;
+		jm->nr_in_hang--;
+	}
+}
+
 /*
  * Complete a bio that end_io kept (see jm_end_io()), or that waited in
  * the target, with @status.  jm_end_io() passes it straight on, so a bio
@@ -93,10 +104,13 @@ static void jm_uio_finish(struct bio *bio, blk_status_t status, enum jm_finish f
 	struct jobmirror *jm = jb->jm;
 	unsigned long flags;
 
-	if (jb->hang_retry) {
+	if (jb->hang_retry || jb->in_hang) {
 		spin_lock_irqsave(&jm->lock, flags);
-		jb->hang_retry = false;
-		jm->nr_retrying--;
+		if (jb->hang_retry) {
+			jb->hang_retry = false;
+			jm->nr_retrying--;
+		}
+		jm_hang_leave(jm, jb);
 		spin_unlock_irqrestore(&jm->lock, flags);
 	}
 	jm_uio_reset(bio);
@@ -131,11 +145,14 @@ static bool jm_hang_error(blk_status_t status)
 	}
 }
 
-/* Caller holds jm->lock. */
+/*
+ * While io is stopped only the bios already in the hang go on with it.
+ * Caller holds jm->lock.
+ */
 static bool jm_hang_applies(struct jobmirror *jm, struct jm_bio *jb, blk_status_t status)
 {
 	return jm->cfg.io_hang_timeout && jm_hang_error(status) && !jm->suspend_flush &&
-	       !jm->hang_expired && jm->io_state != DM_JOBMIRROR_IO_STOPPED &&
+	       !jm->hang_expired && (jm->io_state != DM_JOBMIRROR_IO_STOPPED || jb->in_hang) &&
 	       !(jb->bi_opf & REQ_RAHEAD);
 }
 
@@ -187,8 +204,8 @@ static bool jm_uio_check_release(struct jobmirror *jm)
 	if (jm->io_state == DM_JOBMIRROR_IO_HUNG) {
 		jm_uio_set_running(jm, false);
 		if (!jm->hang_unrecovered)
-			jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->stop_op,
-				       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno,
+			jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
+				       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno,
 				       jm->hang_sector);
 	} else if (jm->io_state == DM_JOBMIRROR_IO_RUNNING && jm->gate) {
 		WRITE_ONCE(jm->gate, false);
@@ -218,12 +235,11 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 	jm->io_errors++;
 	*requeue = false;
 	if (policy == DM_JOBMIRROR_POLICY_STOP) {
+		/*
+		 * Bios in a hang failed before this one: they go on being
+		 * retried, up to their own timeout and policy.
+		 */
 		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
-			/* Bios hung so far failed before this one. */
-			bio_list_merge(&jm->held, &jm->hung);
-			bio_list_init(&jm->hung);
-			jm->nr_held += jm->nr_hung;
-			jm->nr_hung = 0;
 			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
 			jm->stop_op = op;
 			jm->stop_errno = err;
@@ -268,18 +284,25 @@ static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t sta
 	struct jm_bio *jb = jm_bio_data(bio);
 
 	jb->hang_status = status;
+	if (!jb->in_hang) {
+		jb->in_hang = true;
+		jm->nr_in_hang++;
+	}
 	bio_list_add(&jm->hung, bio);
 	jm->nr_hung++;
-	if (jm->io_state != DM_JOBMIRROR_IO_HUNG) {
+	/* Hung already, or stopped with this bio's hang going on. */
+	if (jm->io_state == DM_JOBMIRROR_IO_RUNNING) {
 		/* The gate stays: a mapper may have read io as running. */
 		jm->io_state = DM_JOBMIRROR_IO_HUNG;
-		jm->stop_op = jm_bio_op(jb);
-		jm->stop_errno = blk_status_to_errno(status);
+		jm->hang_op = jm_bio_op(jb);
+		jm->hang_errno = blk_status_to_errno(status);
+		jm->stop_op = jm->hang_op;
+		jm->stop_errno = jm->hang_errno;
 		jm->hang_start = jiffies;
 		jm->hang_sector = jb->iter.bi_sector;
 		jm->hang_unrecovered = false;
-		jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG, jm->stop_op,
-			       DM_JOBMIRROR_POLICY_REPORT, jm->stop_errno, jm->hang_sector);
+		jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG, jm->hang_op,
+			       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno, jm->hang_sector);
 	}
 	/* Does nothing if the next round is already due. */
 	queue_delayed_work(jm->wq, &jm->hang_work, jm_hang_next(jm, jiffies));
@@ -301,12 +324,13 @@ static bool jm_hang_give_up(struct jobmirror *jm, struct bio_list *done,
 	jm->nr_hung = 0;
 	jm->hang_expired = true;
 	jm->hang_unrecovered = true;
-	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT, jm->stop_op,
-		       jm_policy_for(jm, jm->stop_op, jm->stop_errno), jm->stop_errno,
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT, jm->hang_op,
+		       jm_policy_for(jm, jm->hang_op, jm->hang_errno), jm->hang_errno,
 		       jm->hang_sector);
 	while ((bio = bio_list_pop(&hung))) {
 		struct jm_bio *jb = jm_bio_data(bio);
 
+		jm_hang_leave(jm, jb);
 		switch (jm_uio_policy(jm, bio, jb->hang_status, &requeue)) {
 		case DM_JOBMIRROR_POLICY_STOP:
 			/* Newest first, as presuspend does: dm requeues at the head. */
@@ -334,19 +358,16 @@ static void jm_hang_work(struct work_struct *work)
 	struct bio *bio;
 
 	spin_lock_irq(&jm->lock);
-	if (jm->io_state != DM_JOBMIRROR_IO_HUNG) {
-		spin_unlock_irq(&jm->lock);
-		return;
-	}
-	if (!jm->nr_hung && !jm->nr_retrying) {
-		/* All handed to dm by a noflush suspend: the hang is over. */
-		kick = jm_uio_check_release(jm);
-	} else if (!jm->nr_hung) {
+	if (!jm->nr_hung) {
 		/*
-		 * Only retries in flight: their ends decide.  One that fails
+		 * All handed to dm by a noflush suspend: the hang is over.  Or
+		 * only retries in flight: their ends decide.  One that fails
 		 * brings the next round (past the deadline, at once); if all
-		 * succeed, the hang is over, however long they took.
+		 * succeed, the hang is over, however long they took.  (Hung
+		 * bios are retried while io is stopped too.)
 		 */
+		if (jm->io_state == DM_JOBMIRROR_IO_HUNG && !jm->nr_retrying)
+			kick = jm_uio_check_release(jm);
 	} else if (time_after_eq(now, jm_hang_deadline(jm))) {
 		give_up = true;
 		kick = jm_hang_give_up(jm, &list, &back);
@@ -405,6 +426,20 @@ int jm_uio_hold_new(struct jobmirror *jm, struct bio *bio)
 	return r;
 }
 
+/*
+ * The last bio of a hang succeeded while io is stopped (by another bio's
+ * policy): the hang is over, io stays stopped.  Caller holds jm->lock.
+ */
+static void jm_hang_recovered_stopped(struct jobmirror *jm)
+{
+	if (jm->nr_in_hang || jm->io_state != DM_JOBMIRROR_IO_STOPPED || jm->hang_unrecovered)
+		return;
+	/* Once: a later success has no hang to end. */
+	jm->hang_unrecovered = true;
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
+		       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno, jm->hang_sector);
+}
+
 /**
  * jm_uio_end_io() - a user bio completed: hang, policy, or done.
  * @jm: the target.
@@ -440,10 +475,15 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		 */
 		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING || retry)
 			jm->hang_expired = false;
+		if (jb->in_hang) {
+			jm_hang_leave(jm, jb);
+			jm_hang_recovered_stopped(jm);
+		}
 		kick = jm_uio_check_release(jm);
 		r = DM_ENDIO_DONE;
 	} else if (jm_hang_applies(jm, jb, *error)) {
 		if (dm_noflush_suspending(jm->ti)) {
+			jm_hang_leave(jm, jb);
 			r = DM_ENDIO_REQUEUE;
 			/* It may have been the last bio "continue" resent. */
 			if (jm->io_state == DM_JOBMIRROR_IO_RUNNING)
@@ -453,6 +493,7 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 			r = DM_ENDIO_INCOMPLETE;
 		}
 	} else {
+		jm_hang_leave(jm, jb);
 		policy = jm_uio_policy(jm, bio, *error, &requeue);
 		if (requeue)
 			r = DM_ENDIO_REQUEUE;
@@ -509,7 +550,14 @@ int jm_uio_continue(struct jobmirror *jm)
 	bio_list_init(&jm->held);
 	jm->nr_held = 0;
 	jm_uio_mark_retry(jm, &list);
-	jm_uio_set_running(jm, true);
+	if (jm->nr_in_hang) {
+		/* A hang that went on under the stop: io is hung until it ends. */
+		jm->io_state = DM_JOBMIRROR_IO_HUNG;
+		jm->stop_op = jm->hang_op;
+		jm->stop_errno = jm->hang_errno;
+	} else {
+		jm_uio_set_running(jm, true);
+	}
 	jm_event(jm, DM_JOBMIRROR_EVENT_IO_CONTINUED);
 	kick = jm_uio_check_release(jm);
 	spin_unlock_irq(&jm->lock);
@@ -550,6 +598,12 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	cancel_delayed_work_sync(&jm->hang_work);
 
 	spin_lock_irq(&jm->lock);
+	/* A hang a suspend ends has no IO_HANG_RECOVERED. */
+	if (jm->io_state == DM_JOBMIRROR_IO_HUNG || jm->nr_in_hang)
+		jm->hang_unrecovered = true;
+	/* Sent once more or given back: out of the hang. */
+	bio_list_for_each(bio, &jm->hung)
+		jm_hang_leave(jm, jm_bio_data(bio));
 	/* Oldest first: hung, held by stop, then waiting. */
 	bio_list_merge(&list, &jm->hung);
 	bio_list_merge(&list, &jm->held);
@@ -567,9 +621,6 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	jm->nr_hung = 0;
 	jm->nr_held = 0;
 	jm->nr_waiting = 0;
-	/* A hang a suspend ends has no IO_HANG_RECOVERED. */
-	if (jm->io_state == DM_JOBMIRROR_IO_HUNG)
-		jm->hang_unrecovered = true;
 	if (!noflush)
 		jm_uio_set_running(jm, false);
 	spin_unlock_irq(&jm->lock);

@@ -148,6 +148,7 @@ enum jm_finish {
  * @committed: stream: a flush or FUA write that waited for a metadata
  *	commit, which covers it.
  * @hang_retry: the bio failed and is being sent again (hang or continue).
+ * @in_hang: the bio is in the I/O hang: hung, or its retry in flight.
  * @hang_status: its last error while hung.
  * @iter: the bio's iterator when mapped (target-relative sector), to
  *	send it again after an error.
@@ -167,6 +168,7 @@ struct jm_bio {
 	bool committed;
 	u8 finish;
 	bool hang_retry;
+	bool in_hang;
 	bool flush_copy;	/* a flush's copy for the dest, the source in use */
 	bool intent;		/* counted in meta_inflight[epoch] */
 	u8 epoch;
@@ -329,6 +331,7 @@ struct jobmirror {
 	struct bio_list hung;		/* failed, waiting for the next retry */
 	unsigned int nr_hung;
 	unsigned int nr_retrying;	/* failed, being sent again */
+	unsigned int nr_in_hang;	/* hung, or their retries in flight */
 	struct bio_list waiting;	/* mapped while io was not running */
 	unsigned int nr_waiting;
 	struct bio_list resubmit;	/* released, to be sent by the worker */
@@ -337,6 +340,8 @@ struct jobmirror {
 	int stop_errno;
 	bool suspend_flush;
 	unsigned long hang_start;
+	int hang_op;			/* the hang's first failure */
+	int hang_errno;
 	sector_t hang_sector;
 	bool hang_expired;		/* gave up: path errors do not hang */
 	bool hang_unrecovered;		/* the hang ends without RECOVERED */

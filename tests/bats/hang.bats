@@ -238,6 +238,76 @@ released_after_resume() {
 	[ "$(status_word jmb-m 7)" -eq 0 ]
 }
 
+# hang_then_stop DATA_BLOCK: jmb-src's first MiB fails (EIO); the rest is
+# the thin volume, full, behind a 1 s delay.  A write of $BATS_TEST_TMPDIR/b
+# at 4 KiB block DATA_BLOCK goes into that delay (pid in stopper), then a
+# write at block 1 fails at once and hangs (pid in hung); the first, mapped
+# before, fails with ENOSPC a moment later and stops io (werror enospc).
+hang_then_stop() {
+	printf '0 2048 error\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' $((LEN - 2048)) |
+		set_table jmb-src
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
+	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek="$1" oflag=direct \
+		status=none &
+	stopper=$!
+	sleep 0.3
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=1 count=1 oflag=direct status=none 2>/dev/null &
+	hung=$!
+	wait_io jmb-m stopped
+	[ "$(status_word jmb-m 11)" = write:enospc ]
+}
+
+@test "a stop during a hang leaves the hung write its own retries, recovery, timeout and policy" {
+	modprobe dm-delay
+	thin_setup 2
+	# 17 of the pool's 32 blocks in use: 15 more fill it.
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k count=17 oflag=direct status=none
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=100 count=15 oflag=direct status=none
+	hang_job jmb-m 3 start_paused
+	watch_start jmb-m
+
+	# The hung write's path comes back while io is stopped: it succeeds,
+	# the hang is over, and io stays stopped for the other one.
+	hang_then_stop 8192
+	sleep 0.5
+	kill -0 $hung
+	printf '0 2048 linear /dev/ram0 0\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' \
+		$((LEN - 2048)) | set_table jmb-src
+	wait_gone $hung
+	[ "$(status_word jmb-m 6)" = stopped ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	kill -0 $stopper
+	thin_grow 3
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	wait_io jmb-m running
+	[ "$(block_md5 /dev/mapper/jmb-thin 8192)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	# Full again.
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=200 count=15 oflag=direct status=none
+
+	# The hung write's path stays down: it times out and fails by itself
+	# (werror enospc reports an EIO); the other one waits for continue.
+	hang_then_stop 12288
+	rc=0
+	wait_gone $hung 10 || rc=$?
+	[ "$rc" -ne 0 ]
+	[ "$rc" -ne 124 ]
+	kill -0 $stopper
+	[ "$(status_word jmb-m 6)" = stopped ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	thin_grow 4
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	wait_io jmb-m running
+	[ "$(block_md5 /dev/mapper/jmb-thin 12288)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	watch_stop
+	[ "$(event_fields IO_HANG operation reason)" = "$(printf 'write eio\nwrite eio')" ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
+	[ "$(event_fields IO_HANG_TIMEOUT operation action reason)" = "write report eio" ]
+	[ "$(event_fields IO_ERROR operation action reason)" = \
+	  "$(printf 'write stop enospc\nwrite stop enospc\nwrite report eio')" ]
+}
+
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
 	modprobe dm_delay
 	hang_job jmb-m 1 start_paused werror stop
