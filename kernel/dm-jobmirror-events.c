@@ -83,6 +83,24 @@ static struct jm_ev *jm_ev_at(struct jobmirror *jm, unsigned int i)
 }
 
 /*
+ * @carry events of @type were dropped: the first one of that type queued
+ * from position @from on says so, or else the next one queued.  Caller
+ * holds jm->lock.
+ */
+static void jm_ev_carry(struct jobmirror *jm, unsigned int from, unsigned int type, u32 carry)
+{
+	unsigned int i;
+
+	for (i = from; i < jm->ev_count; i++) {
+		if (jm_ev_at(jm, i)->type == type) {
+			jm_ev_at(jm, i)->suppressed += carry;
+			return;
+		}
+	}
+	jm->ev_suppressed[type] += carry;
+}
+
+/*
  * The ring is full and an event that must not be dropped comes: drop the
  * oldest queued event that may be, keeping the order of the others.  The
  * drop, and those the dropped event carried, go to the next event of its
@@ -104,13 +122,7 @@ static bool jm_ev_evict(struct jobmirror *jm)
 		*jm_ev_at(jm, i) = *jm_ev_at(jm, i + 1);
 	jm->ev_count--;
 	/* From victim on are the events queued after it. */
-	for (i = victim; i < jm->ev_count; i++) {
-		if (jm_ev_at(jm, i)->type == type) {
-			jm_ev_at(jm, i)->suppressed += carry;
-			return true;
-		}
-	}
-	jm->ev_suppressed[type] += carry;
+	jm_ev_carry(jm, victim, type, carry);
 	return true;
 }
 
@@ -301,9 +313,9 @@ void jm_events_work(struct work_struct *work)
 
 		dm_table_event(jm->ti->table);
 		if (jm_send_uevent(jm, &ev)) {
-			/* Not sent (no memory): the next one of its type says so. */
+			/* Not sent (no memory, say): the next one of its type says so. */
 			spin_lock_irq(&jm->lock);
-			jm->ev_suppressed[ev.type] += ev.suppressed + 1;
+			jm_ev_carry(jm, 0, ev.type, ev.suppressed + 1);
 			spin_unlock_irq(&jm->lock);
 		}
 		if (jm_is_error_event(ev.type))

@@ -438,11 +438,12 @@ static LIST_HEAD(jm_meta_users);
  * jm_meta_claim() - make the metadata device this mapped device's alone.
  * @jm: the target, its metadata device open.
  *
- * Two devices committing to one metadata device would each load the
- * other's bitmap on their next table load and skip regions that differ.
- * The tables of one device share it: a reload builds the new table while
- * the old one is live.  (No name lookup here: dm may destroy a table, and
- * so call jm_meta_unclaim(), under its own lock of the names.)
+ * Two devices (or two targets of one table) committing to one metadata
+ * device would each load the other's bitmap on their next table load and
+ * skip regions that differ.  The tables of one device share it: a reload
+ * builds the new table while the old one is live.  (No name lookup here:
+ * dm may destroy a table, and so call jm_meta_unclaim(), under its own
+ * lock of the names.)
  *
  * Return: 0, or -EBUSY with ti->error set if another device uses it.
  */
@@ -456,10 +457,12 @@ int jm_meta_claim(struct jobmirror *jm)
 	mutex_lock(&jm_meta_users_lock);
 	list_for_each_entry(other, &jm_meta_users, meta_user) {
 		if (other->meta->bdev->bd_dev == dev &&
-		    dm_table_get_md(other->ti->table) != md) {
+		    (dm_table_get_md(other->ti->table) != md ||
+		     other->ti->table == jm->ti->table)) {
 			r = jm_ctr_error(jm->ti, -EBUSY,
-					 "the metadata device '%.100s' is in use by another jobmirror device",
-					 jm->cfg.meta_path);
+					 "the metadata device '%.100s' is in use by another jobmirror %s",
+					 jm->cfg.meta_path,
+					 other->ti->table == jm->ti->table ? "target" : "device");
 			break;
 		}
 	}

@@ -473,12 +473,13 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		 * retry that succeeds says so too, even one that was still
 		 * in flight when the hang gave up on the others.
 		 */
-		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING || retry)
-			jm->hang_expired = false;
 		if (jb->in_hang) {
 			jm_hang_leave(jm, jb);
 			jm_hang_recovered_stopped(jm);
 		}
+		/* (Once no bio is left in the hang: it gives up only once.) */
+		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING || (retry && !jm->nr_in_hang))
+			jm->hang_expired = false;
 		kick = jm_uio_check_release(jm);
 		r = DM_ENDIO_DONE;
 	} else if (jm_hang_applies(jm, jb, *error)) {
@@ -551,10 +552,15 @@ int jm_uio_continue(struct jobmirror *jm)
 	jm->nr_held = 0;
 	jm_uio_mark_retry(jm, &list);
 	if (jm->nr_in_hang) {
-		/* A hang that went on under the stop: io is hung until it ends. */
+		/*
+		 * A hang that went on under the stop: io is hung until it
+		 * ends, with a new timeout from now, for the bios sent again
+		 * now may join it.
+		 */
 		jm->io_state = DM_JOBMIRROR_IO_HUNG;
 		jm->stop_op = jm->hang_op;
 		jm->stop_errno = jm->hang_errno;
+		jm->hang_start = jiffies;
 	} else {
 		jm_uio_set_running(jm, true);
 	}

@@ -257,13 +257,13 @@ hang_then_stop() {
 	[ "$(status_word jmb-m 11)" = write:enospc ]
 }
 
-@test "a stop during a hang leaves the hung write its own retries, recovery, timeout and policy" {
+@test "a stop during a hang leaves the hung write its own retries, recovery, timeout and policy; continue waits for the hang" {
 	modprobe dm-delay
 	thin_setup 2
 	# 17 of the pool's 32 blocks in use: 15 more fill it.
 	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k count=17 oflag=direct status=none
 	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=100 count=15 oflag=direct status=none
-	hang_job jmb-m 3 start_paused
+	hang_job jmb-m 6 start_paused
 	watch_start jmb-m
 
 	# The hung write's path comes back while io is stopped: it succeeds,
@@ -300,12 +300,27 @@ hang_then_stop() {
 	wait_gone $stopper
 	wait_io jmb-m running
 	[ "$(block_md5 /dev/mapper/jmb-thin 12288)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=300 count=15 oflag=direct status=none
+
+	# A continue while the hang goes on: io is hung until it ends.
+	hang_then_stop 10240
+	thin_grow 5
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	[ "$(status_word jmb-m 6)" = hung ]
+	kill -0 $hung
+	printf '0 2048 linear /dev/ram0 0\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' \
+		$((LEN - 2048)) | set_table jmb-src
+	wait_gone $hung
+	wait_io jmb-m running
+	[ "$(block_md5 /dev/mapper/jmb-thin 10240)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
 	watch_stop
-	[ "$(event_fields IO_HANG operation reason)" = "$(printf 'write eio\nwrite eio')" ]
-	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
+	[ "$(event_fields IO_HANG operation reason)" = "$(printf 'write eio\nwrite eio\nwrite eio')" ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 2 ]
 	[ "$(event_fields IO_HANG_TIMEOUT operation action reason)" = "write report eio" ]
 	[ "$(event_fields IO_ERROR operation action reason)" = \
-	  "$(printf 'write stop enospc\nwrite stop enospc\nwrite report eio')" ]
+	  "$(printf 'write stop enospc\nwrite stop enospc\nwrite report eio\nwrite stop enospc')" ]
+	[ "$(events_of IO_CONTINUED | wc -l)" -eq 3 ]
 }
 
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {

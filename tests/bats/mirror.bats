@@ -92,6 +92,14 @@ setup() {
 	[ "$(status_word jmb-m 2)" = paused ]
 	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
+	# Nor may two targets of one table share it.
+	run dmsetup create jmb-b <<-EOF
+		0 $LEN jobmirror mirror /dev/ram3 /dev/ram4 /dev/ram5 128
+		$LEN $LEN jobmirror mirror /dev/ram6 /dev/ram7 /dev/ram5 128
+	EOF
+	[ "$status" -ne 0 ]
+	! dmsetup info jmb-b >/dev/null 2>&1
+	log_since_start | grep -q "jobmirror: the metadata device '/dev/ram5' is in use by another jobmirror target"
 	# Free once that device is gone.
 	dmsetup remove jmb-m
 	dd if=/dev/zero of=/dev/ram2 bs=4k count=1 oflag=direct status=none
