@@ -238,14 +238,32 @@ released_after_resume() {
 	[ "$(status_word jmb-m 7)" -eq 0 ]
 }
 
+# first_mib error|linear: jmb-src's first MiB fails, or maps ram0; the
+# rest is the thin volume behind a 1 s delay.
+first_mib() {
+	local seg="0 2048 error"
+	[ "$1" = linear ] && seg="0 2048 linear /dev/ram0 0"
+	printf '%s\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' "$seg" $((LEN - 2048)) |
+		set_table jmb-src
+}
+
+# grow_continue MIB DATA_BLOCK: the pool grows to MIB, continue, and the
+# stopped write finishes with its data at 4 KiB block DATA_BLOCK.
+grow_continue() {
+	thin_grow "$1"
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	[ "$(block_md5 /dev/mapper/jmb-thin "$2")" = \
+	  "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+}
+
 # hang_then_stop DATA_BLOCK: jmb-src's first MiB fails (EIO); the rest is
 # the thin volume, full, behind a 1 s delay.  A write of $BATS_TEST_TMPDIR/b
 # at 4 KiB block DATA_BLOCK goes into that delay (pid in stopper), then a
 # write at block 1 fails at once and hangs (pid in hung); the first, mapped
 # before, fails with ENOSPC a moment later and stops io (werror enospc).
 hang_then_stop() {
-	printf '0 2048 error\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' $((LEN - 2048)) |
-		set_table jmb-src
+	first_mib error
 	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
 	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek="$1" oflag=direct \
 		status=none &
@@ -271,17 +289,13 @@ hang_then_stop() {
 	hang_then_stop 8192
 	sleep 0.5
 	kill -0 $hung
-	printf '0 2048 linear /dev/ram0 0\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' \
-		$((LEN - 2048)) | set_table jmb-src
+	first_mib linear
 	wait_gone $hung
 	[ "$(status_word jmb-m 6)" = stopped ]
 	[ "$(status_word jmb-m 7)" -eq 1 ]
 	kill -0 $stopper
-	thin_grow 3
-	dmsetup message jmb-m 0 continue
-	wait_gone $stopper
+	grow_continue 3 8192
 	wait_io jmb-m running
-	[ "$(block_md5 /dev/mapper/jmb-thin 8192)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
 	# Full again.
 	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=200 count=15 oflag=direct status=none
 
@@ -295,25 +309,18 @@ hang_then_stop() {
 	kill -0 $stopper
 	[ "$(status_word jmb-m 6)" = stopped ]
 	[ "$(status_word jmb-m 7)" -eq 1 ]
-	thin_grow 4
-	dmsetup message jmb-m 0 continue
-	wait_gone $stopper
+	grow_continue 4 12288
 	wait_io jmb-m running
-	[ "$(block_md5 /dev/mapper/jmb-thin 12288)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
 	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k seek=300 count=15 oflag=direct status=none
 
 	# A continue while the hang goes on: io is hung until it ends.
 	hang_then_stop 10240
-	thin_grow 5
-	dmsetup message jmb-m 0 continue
-	wait_gone $stopper
+	grow_continue 5 10240
 	[ "$(status_word jmb-m 6)" = hung ]
 	kill -0 $hung
-	printf '0 2048 linear /dev/ram0 0\n2048 %d delay /dev/mapper/jmb-thin 2048 1000\n' \
-		$((LEN - 2048)) | set_table jmb-src
+	first_mib linear
 	wait_gone $hung
 	wait_io jmb-m running
-	[ "$(block_md5 /dev/mapper/jmb-thin 10240)" = "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
 	watch_stop
 	[ "$(event_fields IO_HANG operation reason)" = "$(printf 'write eio\nwrite eio\nwrite eio')" ]
 	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 2 ]
