@@ -132,10 +132,7 @@ job() {
 	[ "$(status_word jmb-m 9 | cut -d/ -f2)" -eq 1 ]
 	[ "$(event_fields JOB_ERROR action)" = stop ]
 	[ "$(events_of JOB_PAUSED | wc -l)" -eq 1 ]
-	flush_dev jmb-dst "$CACHE_DEV" $LEN ok
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(status_word jmb-m 5)" = ok ]
+	flushes_back_resume jmb-dst
 }
 
 @test "source read errors under report, ignore, stop and enospc" {

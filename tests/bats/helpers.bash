@@ -323,3 +323,13 @@ flush_dev() {
 		set_table "$1" <"$BATS_TEST_TMPDIR/table"
 	fi
 }
+
+# flushes_back_resume NAME: NAME (made by flush_dev over $CACHE_DEV, $LEN
+# sectors) flushes again; the job jmb-m, stopped by its failed flush, is
+# resumed and comes back ready with iostatus ok.
+flushes_back_resume() {
+	flush_dev "$1" "$CACHE_DEV" $LEN ok
+	dmsetup message jmb-m 0 resume
+	wait_state jmb-m ready
+	[ "$(status_word jmb-m 5)" = ok ]
+}

@@ -867,10 +867,7 @@ source_flush_fails() {
 	wait_state jmb-m standby 5
 	[ "$(status_word jmb-m 5)" = failed ]
 	[ "$(status_word jmb-m 9 | cut -d/ -f1)" -ge 1 ]
-	flush_dev jmb-src "$CACHE_DEV" $LEN ok
-	dmsetup message jmb-m 0 resume
-	wait_state jmb-m ready
-	[ "$(status_word jmb-m 5)" = ok ]
+	flushes_back_resume jmb-src
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev "$CACHE_DEV" 64)" ]
