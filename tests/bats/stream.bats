@@ -266,6 +266,22 @@ sum_at() {
 	[ "$(sum_at /dev/ram1 65536 1 63)" = "$(sum_at /dev/ram0 65536 1 63)" ]
 }
 
+@test "a stream under ignore does not end its pass while a slow copy is still in flight" {
+	modprobe dm_delay
+	# 32 regions: region 0 cannot be read, regions 16-31 answer after 2 s.
+	printf '0 128 error\n128 1920 linear /dev/ram0 128\n2048 2048 delay /dev/ram0 2048 2000\n' |
+		dmsetup create jmb-src
+	jm_create jmb-s 4096 stream /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
+		2 on_source_error ignore
+	# The run of regions 0-15 fails at once, 16-31 is still in flight: the
+	# pass is not over.  Once that copy ends, a pass region by region
+	# leaves only region 0.
+	wait_state jmb-s failed 30
+	[ "$(status_word jmb-s 4)" = "1/32" ]
+	[ "$(status_word jmb-s 12)" = read:eio ]
+	[ "$(sum_at /dev/ram1 65536 1 31)" = "$(sum_at /dev/ram0 65536 1 31)" ]
+}
+
 @test "a stream whose commits fail under stop pauses after one error, not a storm of them" {
 	linear_dev jmb-meta /dev/ram2 2048
 	# 64 KiB/s: after its first 1 MiB the copy waits about 16 s.
