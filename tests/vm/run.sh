@@ -10,6 +10,9 @@
 # killed, and a guest that panics, oopses or times out is a failure
 # (exit 124 for a timeout, 125 for a guest that died without a status).
 # -l shows the guest's console live as well (quiet kernel), for demos.
+# JM_KERNEL_ARGS adds to the guest kernel's command line, e.g.
+# "slub_debug=FZPU page_poison=1" to have the slab allocator check every
+# object for overruns, double frees and writes after free.
 set -uo pipefail
 timeout=600 mem=3G live=0
 while getopts t:m:l o; do
@@ -68,7 +71,7 @@ timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${serial[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=$loglevel panic=-1 oops=panic norandmaps rdinit=/init" \
+	-append "console=ttyS0 loglevel=$loglevel panic=-1 oops=panic norandmaps rdinit=/init ${JM_KERNEL_ARGS:-}" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap" \
 	</dev/null
@@ -77,9 +80,12 @@ if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
 	echo "run.sh: $kver: guest timed out after ${timeout}s; serial log: $out/serial.log" >&2
 	exit 124
 fi
-if grep -qE 'Kernel panic|BUG:|Oops|WARNING: CPU|general protection fault|KASAN|UBSAN|hung_task|blocked for more than' "$out/serial.log"; then
+# "BUG <cache> (Not tainted): ..." is how slub_debug reports a damaged
+# object.
+problem='Kernel panic|BUG:|BUG [^ ]+ \((Not t|T)ainted\)|Oops|WARNING: CPU|general protection fault|KASAN|UBSAN|hung_task|blocked for more than'
+if grep -qE "$problem" "$out/serial.log"; then
 	echo "run.sh: $kver: kernel reported a problem; serial log: $out/serial.log" >&2
-	grep -m5 -E 'Kernel panic|BUG:|Oops|WARNING: CPU|general protection fault|KASAN|UBSAN|blocked for more than' "$out/serial.log" >&2
+	grep -m5 -E "$problem" "$out/serial.log" >&2
 	exit 125
 fi
 if [ ! -s "$out/rc" ]; then
