@@ -236,27 +236,28 @@ int jm_route_bio(struct jobmirror *jm, struct bio *bio)
 {
 	enum jm_route route = READ_ONCE(jm->route);
 
+	bool live = route != JM_ROUTE_DEST && route != JM_ROUTE_SOURCE;
+	struct jm_bio *jb = jm_bio_data(bio);
+
+	jb->pre_pivot = false;
 	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)
 		return jm_stream_route(jm, bio);
 	if (!bio_sectors(bio)) {
-		struct jm_bio *jb = jm_bio_data(bio);
-
 		/*
 		 * An empty flush, sent once per device (num_flush_bios = 2);
 		 * once the job is over both copies go to the device in use.
 		 * Whose error a failure of the dest's copy is, is decided
 		 * here: the route may change before it completes.
 		 */
-		jb->flush_copy = route != JM_ROUTE_DEST && route != JM_ROUTE_SOURCE &&
-				 dm_bio_get_target_bio_nr(bio);
-		if (route == JM_ROUTE_DEST || jb->flush_copy)
-			bio_set_dev(bio, jm->dest->bdev);
-		else
-			bio_set_dev(bio, jm->source->bdev);
+		jb->flush_copy = live && dm_bio_get_target_bio_nr(bio);
+		jb->pre_pivot = live && !jb->flush_copy;
+		bio_set_dev(bio, route == JM_ROUTE_DEST || jb->flush_copy ? jm->dest->bdev :
+									   jm->source->bdev);
 		return DM_MAPIO_REMAPPED;
 	}
 	if (jm_is_write(bio))
-		return jm_route_write(jm, bio, jm_bio_data(bio));
+		return jm_route_write(jm, bio, jb);
+	jb->pre_pivot = live;
 	bio_set_dev(bio, route == JM_ROUTE_DEST ? jm->dest->bdev : jm->source->bdev);
 	return DM_MAPIO_REMAPPED;
 }
@@ -350,12 +351,47 @@ static bool jm_dest_flush_error(struct jobmirror *jm, struct jm_bio *jb, blk_sta
 		return false;
 	spin_lock_irqsave(&jm->lock, flags);
 	if (jm->route != JM_ROUTE_DEST) {
-		jm->flushed = false;
+		jm_dest_flush_failed(jm);
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, blk_status_to_errno(error), 0);
 		job = true;
 	}
 	spin_unlock_irqrestore(&jm->lock, flags);
 	return job;
+}
+
+/*
+ * A read, or an empty flush's copy for the source, that was sent to the
+ * source before the device pivoted to the dest and failed after: the
+ * dest holds all the device held at the pivot, flushed, so the error is
+ * not the user's.  It counts as a source error of the job (which is
+ * over).  The flush's copy for the dest decides for the flush; the read
+ * goes again, to the dest (the worker sends it).  Returns true if the
+ * read was taken for that.
+ */
+static bool jm_source_error_after_pivot(struct jobmirror *jm, struct bio *bio,
+					blk_status_t *error)
+{
+	struct jm_bio *jb = jm_bio_data(bio);
+	unsigned long flags;
+	bool again = false;
+
+	/* A retry of the I/O hang goes again by the route anyway. */
+	if (!jb->pre_pivot || jb->hang_retry || jb->in_hang ||
+	    READ_ONCE(jm->route) != JM_ROUTE_DEST)
+		return false;
+	spin_lock_irqsave(&jm->lock, flags);
+	if (jm->route == JM_ROUTE_DEST) {
+		jm_job_error(jm, DM_JOBMIRROR_OP_READ, blk_status_to_errno(*error),
+			     jb->iter.bi_sector);
+		again = bio_sectors(bio) != 0;
+		if (again)
+			bio_list_add(&jm->resubmit, bio);
+		*error = BLK_STS_OK;
+	}
+	spin_unlock_irqrestore(&jm->lock, flags);
+	if (again)
+		jm_job_kick(jm);
+	return again;
 }
 
 /**
@@ -395,5 +431,7 @@ int jm_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 		jm_untrack(jm, jb);
 	if (*error && jm_dest_flush_error(jm, jb, *error))
 		*error = BLK_STS_OK;
+	if (*error && jm_source_error_after_pivot(jm, bio, error))
+		return DM_ENDIO_INCOMPLETE;
 	return jm_uio_end_io(jm, bio, error);
 }

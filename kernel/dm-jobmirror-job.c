@@ -548,6 +548,21 @@ static void jm_drop_waiting_copies(struct jobmirror *jm)
 
 /* --- dest flush --- */
 
+/**
+ * jm_dest_flush_failed() - a flush of the dest failed.
+ * @jm: the target; caller holds jm->lock.
+ *
+ * The dest may have lost what it held: it needs a flush again, and a
+ * flush of the job's still in flight does not vouch for it either (its
+ * success may come after this failure).
+ */
+void jm_dest_flush_failed(struct jobmirror *jm)
+{
+	lockdep_assert_held(&jm->lock);
+	jm->flushed = false;
+	jm->flush_clean = false;
+}
+
 static void jm_flush_endio(struct bio *bio)
 {
 	struct jobmirror *jm = container_of(bio, struct jobmirror, flush_bio);
@@ -747,7 +762,7 @@ static void jm_stream_done(struct jobmirror *jm)
 static void jm_commit_pivot(struct jobmirror *jm)
 {
 	char name[DM_NAME_LEN];
-	int r = jm_meta_commit(jm, true, NULL);
+	int r = jm_meta_commit(jm, true, NULL), r2;
 
 	spin_lock_irq(&jm->lock);
 	/* A user flush of the dest may have failed meanwhile: check again. */
@@ -762,48 +777,39 @@ static void jm_commit_pivot(struct jobmirror *jm)
 		return;
 	}
 	jm->meta_completed = false;
-	if (r) {
-		/*
-		 * A commit that overlapped this one may have written the flag:
-		 * the next commit, retried every second, takes it back.
-		 */
-		jm_meta_state_changed(jm);
-		jm->pivot_committing = false;
+	if (r)
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r, 0);
-		/* Writes do not wait through the back-off. */
-		if (jm->route == JM_ROUTE_HOLD)
-			jm_release_hold(jm, jm->state == DM_JOBMIRROR_STATE_FAILED ?
-					    JM_ROUTE_SOURCE : JM_ROUTE_SYNC);
-		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
-		spin_unlock_irq(&jm->lock);
-		return;
-	}
 	spin_unlock_irq(&jm->lock);
 	/*
-	 * The job failed or must pause or flush again (a user flush of the
-	 * dest failed meanwhile): take the flag back; the job goes on from
-	 * there and tries again if it can.
+	 * The commit failed, or the job failed or must pause or flush again
+	 * (a user flush of the dest failed meanwhile).  A commit that
+	 * overlapped this one may have written the flag, and a failed
+	 * commit may have too: take it back before any held write moves.
+	 * The job goes on from there and tries again if it can.
 	 */
-	r = jm_meta_commit(jm, true, NULL);
-	/* A failed dest flush still leaves the flag out: only a failed write keeps it. */
-	if (r && READ_ONCE(jm->meta_failed)) {
+	r2 = jm_meta_commit(jm, true, NULL);
+	if (r2 && READ_ONCE(jm->meta_says_completed)) {
 		jm_log_name(jm, name);
 		DMERR("%s: failed while completing, metadata still says completed: error %d",
-		      name, r);
+		      name, r2);
 	}
 	spin_lock_irq(&jm->lock);
 	jm->pivot_committing = false;
 	/*
-	 * A job that failed meanwhile goes on with the source alone now; a
-	 * device being suspended (presuspend left the hold to us) lets its
-	 * writes go as presuspend does.
+	 * A job that failed meanwhile goes on with the source alone now.
+	 * Writes do not wait through the back-off after a failed commit,
+	 * and a device being suspended (presuspend left the hold to us) lets
+	 * them go as presuspend does.
 	 */
 	if (jm->route == JM_ROUTE_HOLD && jm->state == DM_JOBMIRROR_STATE_FAILED)
 		jm_release_hold(jm, JM_ROUTE_SOURCE);
-	else if (jm->route == JM_ROUTE_HOLD && jm->suspended)
+	else if (jm->route == JM_ROUTE_HOLD && (r || jm->suspended))
 		jm_release_hold(jm, JM_ROUTE_SYNC);
+	if (r)
+		mod_delayed_work(jm->wq, &jm->delayed, JM_ERROR_BACKOFF);
 	spin_unlock_irq(&jm->lock);
-	jm_job_kick(jm);
+	if (!r)
+		jm_job_kick(jm);
 }
 
 static void jm_worker(struct work_struct *work)

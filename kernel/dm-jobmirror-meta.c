@@ -55,6 +55,11 @@
 #define JM_META_GAP_BLOCKS	4
 /* Bitmap blocks packed, summed or compared between two cond_resched(). */
 #define JM_META_SLICE_BLOCKS	64
+/*
+ * Bios the metadata's bio_set keeps for when memory is short: a batch
+ * sends its bios one after the other, each freed when it completes.
+ */
+#define JM_META_POOL		4
 
 /* The job finished: every region is in the dest. */
 #define JM_META_F_COMPLETED	BIT(0)
@@ -156,8 +161,8 @@ static void jm_meta_submit(struct jobmirror *jm, struct jm_meta_batch *b, blk_op
 	if (op_is_write(opf))
 		flush_kernel_vmap_range(buf, len);
 	while (done < len) {
-		bio = bio_alloc(bdev, bio_max_segs(DIV_ROUND_UP(len - done, PAGE_SIZE) + 1),
-				opf, GFP_NOIO);
+		bio = bio_alloc_bioset(bdev, bio_max_segs(DIV_ROUND_UP(len - done, PAGE_SIZE) + 1),
+				       opf, GFP_NOIO, &jm->meta_bs);
 		bio->bi_iter.bi_sector = sector + (done >> SECTOR_SHIFT);
 		bio->bi_end_io = jm_meta_end_io;
 		bio->bi_private = b;
@@ -516,7 +521,8 @@ int jm_meta_open(struct jobmirror *jm)
 	jm->meta_pack = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
 	jm->meta_held[0] = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
 	jm->meta_held[1] = vzalloc((size_t)jm->meta_blocks * JM_META_BLOCK);
-	if (!jm->meta_buf || !jm->meta_pack || !jm->meta_held[0] || !jm->meta_held[1]) {
+	if (!jm->meta_buf || !jm->meta_pack || !jm->meta_held[0] || !jm->meta_held[1] ||
+	    bioset_init(&jm->meta_bs, JM_META_POOL, 0, BIOSET_NEED_BVECS)) {
 		jm_meta_exit(jm);
 		ti->error = "cannot allocate the metadata buffer";
 		return -ENOMEM;
@@ -625,6 +631,7 @@ int jm_meta_load(struct jobmirror *jm)
 		bitmap_copy(jm->meta_disk, jm->meta_ok, jm->nr_regions);
 	}
 	jm->meta_completed = flags & JM_META_F_COMPLETED;
+	jm->meta_says_completed = jm->meta_completed;
 	jm->meta_paused = flags & JM_META_F_PAUSED;
 	spin_unlock_irq(&jm->lock);
 out:
@@ -813,6 +820,7 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	if (!r) {
 		jm->meta_seq++;
 		jm->meta_area = !jm->meta_area;
+		WRITE_ONCE(jm->meta_says_completed, completed);
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
@@ -954,9 +962,8 @@ int jm_meta_commit(struct jobmirror *jm, bool force, bool *report)
 		goto out;
 	}
 	if (dest_err) {
-		/* The dest may have lost what it held: flush it again first. */
 		spin_lock_irq(&jm->lock);
-		jm->flushed = false;
+		jm_dest_flush_failed(jm);
 		spin_unlock_irq(&jm->lock);
 	}
 	if (src_err)
@@ -1005,6 +1012,8 @@ void jm_meta_exit(struct jobmirror *jm)
 {
 	unsigned int e;
 
+	/* (Also on a bio_set left zeroed.) */
+	bioset_exit(&jm->meta_bs);
 	vfree(jm->meta_buf);
 	jm->meta_buf = NULL;
 	vfree(jm->meta_pack);

@@ -170,6 +170,7 @@ struct jm_bio {
 	bool hang_retry;
 	bool in_hang;
 	bool flush_copy;	/* a flush's copy for the dest, the source in use */
+	bool pre_pivot;		/* a read or flush sent to the source before a pivot */
 	bool intent;		/* counted in meta_inflight[epoch] */
 	u8 epoch;
 	blk_status_t hang_status;
@@ -244,6 +245,11 @@ struct jobmirror {
 	 */
 	struct mutex commit_lock;	/* serialises jm_meta_commit() */
 	struct mutex meta_lock;		/* serialises metadata writes */
+	/*
+	 * Its bios: not from fs_bio_set, which the user bios that wait for
+	 * these writes may have drained.
+	 */
+	struct bio_set meta_bs;
 	void *meta_buf;		/* the two header blocks */
 	void *meta_pack;	/* a bitmap as the device holds it (scratch) */
 	void *meta_held[2];	/* what each area's bitmap blocks hold ... */
@@ -294,6 +300,7 @@ struct jobmirror {
 	u64 meta_redirty;	/* bumped when a copy leaves regions dirty */
 	bool meta_completed;	/* the job is (being) committed as completed */
 	bool meta_paused;	/* the loaded header has the paused flag */
+	bool meta_says_completed;	/* so does the newest header on the device */
 	bool pivot_durable;	/* mirror: that commit is done */
 	bool pivot_committing;	/* mirror: jm_commit_pivot() runs */
 	unsigned int meta_epoch;	/* intent: writes now count in this epoch */
@@ -388,6 +395,7 @@ struct jm_copy *jm_copy_covering(struct jobmirror *jm, unsigned long first,
 int jm_job_init(struct jobmirror *jm);
 void jm_job_exit(struct jobmirror *jm);
 void jm_job_kick(struct jobmirror *jm);
+void jm_dest_flush_failed(struct jobmirror *jm);
 void jm_job_presuspend(struct jobmirror *jm);
 void jm_job_postsuspend(struct jobmirror *jm);
 void jm_job_resume(struct jobmirror *jm);

@@ -120,6 +120,14 @@ sum_dev() {
 	echo "$sum"
 }
 
+# sum_at FILE BS SKIP COUNT: md5 of COUNT blocks of BS bytes at SKIP
+# (read with O_DIRECT from a device; tmpfs takes no O_DIRECT on 6.1).
+sum_at() {
+	local direct=
+	[ -b "$1" ] && direct=iflag=direct
+	dd if="$1" bs="$2" skip="$3" count="$4" $direct status=none | md5sum | cut -d' ' -f1
+}
+
 # fill_random DEV MIB: random data, written with O_DIRECT (no pipe: in a
 # TCG guest, piping 64 MiB costs as much again as making it).
 fill_random() {

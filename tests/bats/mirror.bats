@@ -462,6 +462,8 @@ crash_to_paused() {
 	linear_dev jmb-meta /dev/ram2 2048
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
 	wait_state jmb-m ready
+	# Else a periodic commit may fail the job before complete is sent.
+	meta_settles /dev/mapper/jmb-meta
 	fail_dev jmb-meta 2048
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m failed 10
@@ -593,6 +595,23 @@ meta_seq_reaches() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# meta_settles DEV: wait (10 s at most) until the newest header of the
+# metadata device DEV has stayed the same for 1.5 s: the periodic commits
+# after a change (one a second) are over.
+meta_settles() {
+	local i seq last=x quiet=0
+	for ((i = 0; i < 100 && quiet < 15; i++)); do
+		seq=$(meta_seq "$1")
+		if [ "$seq" = "$last" ]; then
+			quiet=$((quiet + 1))
+		else
+			quiet=0 last=$seq
+		fi
+		sleep 0.1
+	done
+	[ "$quiet" -ge 15 ]
 }
 
 # flushes_settle NAME: wait (at most 30 s) until no flush has been in
@@ -862,6 +881,41 @@ source_flush_fails() {
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$dst" ]
 }
 
+@test "a read and a flush in flight on the source when the device pivots: the source fails them, the dest answers" {
+	modprobe dm-delay
+	modprobe dm-flakey
+	# A source with a write cache, so that flushes reach it.
+	cache_dev jmb-c1 65
+	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
+	linear_dev jmb-path "$CACHE_DEV" $((LEN + 8))
+	linear_dev jmb-src /dev/mapper/jmb-path $LEN
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 - 128
+	wait_state jmb-m ready
+	# The source answers reads and flushes 3 s late; meanwhile its path fails.
+	echo "0 $LEN delay /dev/mapper/jmb-path 0 3000 /dev/mapper/jmb-path 0 3000" |
+		set_table jmb-src
+	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/read" bs=64k count=1 skip=80 iflag=direct \
+		status=none &
+	reader=$!
+	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k count=0 conv=fsync status=none &
+	flusher=$!
+	sleep 0.5
+	# Reads fail on the error target, flushes on the flakey one (the error
+	# target takes no flushes: dm ends them at once).
+	printf '0 %d error\n%d 8 flakey %s %d 0 1 1 error_writes\n' $LEN $LEN "$CACHE_DEV" $LEN |
+		set_table jmb-path
+	# The pivot waits for neither: only writes go to both devices.
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 2
+	kill -0 $reader
+	kill -0 $flusher
+	wait_gone $reader
+	wait_gone $flusher
+	[ "$(md5sum <"$BATS_TEST_TMPDIR/read" | cut -d' ' -f1)" = "$(sum_at /dev/ram0 65536 80 1)" ]
+	# Source errors of the job, which is over; none of the user's.
+	[ "$(status_word jmb-m 9)" = 2/0/0 ]
+}
+
 @test "on_source_error stop: a source flush failing in a commit pauses the job" {
 	source_flush_fails stop
 	wait_state jmb-m standby 5
@@ -1035,22 +1089,27 @@ source_flush_fails() {
 
 @test "write_blocking reaches ready under a write load that keeps background from converging" {
 	# A 16 MiB device rewritten at random as fast as fio can, with the
-	# copy limited to 2 MiB/s: background mode cannot catch up.
+	# copy limited to 4 MiB/s: in 6 s background mode could copy it all
+	# one and a half times over, but the writes dirty it faster.
 	random_data /dev/ram0 16
-	load() {
-		fio --name=load --filename="$1" --direct=1 --rw=randwrite --bs=64k --size=16M \
-			--ioengine=libaio --iodepth=4 --time_based --runtime="$2" --randrepeat=0 \
-			>/dev/null
-	}
-	jm_create jmb-bg 32768 mirror /dev/ram0 /dev/ram1 - 128 2 speed 2097152
-	load /dev/mapper/jmb-bg 8
+	local load=(fio --name=load --direct=1 --rw=randwrite --bs=64k --size=16M
+		--ioengine=libaio --iodepth=4 --time_based --randrepeat=0)
+	jm_create jmb-bg 32768 mirror /dev/ram0 /dev/ram1 - 128 2 speed 4194304
+	"${load[@]}" --filename=/dev/mapper/jmb-bg --runtime=6 >/dev/null
 	[ "$(status_word jmb-bg 2)" = running ]
+	[ "$(dirty_count jmb-bg)" -gt 0 ]
 	dmsetup remove jmb-bg
 
-	jm_create jmb-wb 32768 mirror /dev/ram0 /dev/ram1 - 128 4 speed 2097152 copy_mode write_blocking
-	load /dev/mapper/jmb-wb 8 &
-	wait_state jmb-wb ready 60
-	wait
+	jm_create jmb-wb 32768 mirror /dev/ram0 /dev/ram1 - 128 4 speed 4194304 copy_mode write_blocking
+	"${load[@]}" --filename=/dev/mapper/jmb-wb --runtime=30 >/dev/null &
+	loader=$!
+	wait_state jmb-wb ready 30
+	# Still under the load when it got there.  fio ends its job on TERM
+	# and exits once the job's writes are done.
+	kill -0 $loader
+	kill $loader
+	wait $loader || true
+	[ "$(status_word jmb-wb 2)" = ready ]
 	[ "$(sum_dev /dev/ram1 16)" = "$(sum_dev /dev/mapper/jmb-wb 16)" ]
 }
 

@@ -208,14 +208,6 @@ expect_sum() {
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
 }
 
-# sum_at FILE BS SKIP COUNT: md5 of COUNT blocks of BS bytes at SKIP
-# (read with O_DIRECT from a device; tmpfs takes no O_DIRECT on 6.1).
-sum_at() {
-	local direct=
-	[ -b "$1" ] && direct=iflag=direct
-	dd if="$1" bs="$2" skip="$3" count="$4" $direct status=none | md5sum | cut -d' ' -f1
-}
-
 @test "a source read error fails the write that needed it and the job (report); ignore skips the region" {
 	paths_setup
 	dd if=/dev/ram0 of="$EXPECT" bs=1M count=64 iflag=direct status=none
