@@ -375,7 +375,10 @@ static bool jm_source_error_after_pivot(struct jobmirror *jm, struct bio *bio,
 	unsigned long flags;
 	bool again = false;
 
-	/* A retry of the I/O hang goes again by the route anyway. */
+	/*
+	 * A retry of the I/O hang goes again by the route anyway (as long as
+	 * the hang goes on; at its end such a read has its policy).
+	 */
 	if (!jb->pre_pivot || jb->hang_retry || jb->in_hang ||
 	    READ_ONCE(jm->route) != JM_ROUTE_DEST)
 		return false;
@@ -383,7 +386,8 @@ static bool jm_source_error_after_pivot(struct jobmirror *jm, struct bio *bio,
 	if (jm->route == JM_ROUTE_DEST) {
 		jm_job_error(jm, DM_JOBMIRROR_OP_READ, blk_status_to_errno(*error),
 			     jb->iter.bi_sector);
-		again = bio_sectors(bio) != 0;
+		/* (A failed blk-mq request has used up bi_iter already.) */
+		again = jb->iter.bi_size != 0;
 		if (again)
 			bio_list_add(&jm->resubmit, bio);
 		*error = BLK_STS_OK;

@@ -763,6 +763,7 @@ static void jm_commit_pivot(struct jobmirror *jm)
 {
 	char name[DM_NAME_LEN];
 	int r = jm_meta_commit(jm, true, NULL), r2;
+	bool report = false;
 
 	spin_lock_irq(&jm->lock);
 	/* A user flush of the dest may have failed meanwhile: check again. */
@@ -787,13 +788,16 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	 * commit may have too: take it back before any held write moves.
 	 * The job goes on from there and tries again if it can.
 	 */
-	r2 = jm_meta_commit(jm, true, NULL);
+	r2 = jm_meta_commit(jm, true, &report);
 	if (r2 && READ_ONCE(jm->meta_says_completed)) {
 		jm_log_name(jm, name);
 		DMERR("%s: failed while completing, metadata still says completed: error %d",
 		      name, r2);
 	}
 	spin_lock_irq(&jm->lock);
+	/* A metadata outage that began with this commit is a job error too. */
+	if (r2 && report)
+		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r2, 0);
 	jm->pivot_committing = false;
 	/*
 	 * A job that failed meanwhile goes on with the source alone now.

@@ -806,6 +806,9 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 		completed = false;
 	spin_unlock_irq(&jm->lock);
 	lockdep_assert_held(&jm->meta_lock);
+	/* A write that fails may still have put the flag on the device. */
+	if (completed)
+		WRITE_ONCE(jm->meta_says_completed, true);
 	if (jm->meta_write_failed)
 		r = jm_meta_invalidate(jm, !jm->meta_area);
 	if (!r)
@@ -929,7 +932,11 @@ int jm_meta_commit(struct jobmirror *jm, bool force, bool *report)
 	}
 	if (jm->intent) {
 		pivot = jm->meta_completed && !jm->pivot_durable;
-		clear = !pivot && jm_intent_may_clear(jm);
+		/*
+		 * While a pivot is being committed or called off, writes are
+		 * held: no flush of the source or wait for old writes then.
+		 */
+		clear = !pivot && !jm->pivot_committing && jm_intent_may_clear(jm);
 		prev = jm->meta_epoch;
 		next = (prev + 1) % JM_EPOCHS;
 		older = (prev + 2) % JM_EPOCHS;

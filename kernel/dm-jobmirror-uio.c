@@ -119,10 +119,15 @@ static void jm_uio_finish(struct bio *bio, blk_status_t status, enum jm_finish f
 	bio_endio(bio);
 }
 
-/* Send a bio again where it belongs now, whatever io is. */
+/*
+ * Send a bio again where it belongs now, whatever io is.  Not polled: it
+ * may go to another device than the one its poll cookie was for.
+ */
 static void jm_uio_send(struct jobmirror *jm, struct bio *bio)
 {
+	jm_bio_data(bio)->bi_opf &= ~REQ_POLLED;
 	jm_uio_reset(bio);
+	bio->bi_cookie = BLK_QC_T_NONE;
 	if (jm_route_bio(jm, bio) == DM_MAPIO_REMAPPED)
 		dm_submit_bio_remap(bio, NULL);
 }

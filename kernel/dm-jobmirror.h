@@ -300,7 +300,7 @@ struct jobmirror {
 	u64 meta_redirty;	/* bumped when a copy leaves regions dirty */
 	bool meta_completed;	/* the job is (being) committed as completed */
 	bool meta_paused;	/* the loaded header has the paused flag */
-	bool meta_says_completed;	/* so does the newest header on the device */
+	bool meta_says_completed;	/* the newest header on the device may, too */
 	bool pivot_durable;	/* mirror: that commit is done */
 	bool pivot_committing;	/* mirror: jm_commit_pivot() runs */
 	unsigned int meta_epoch;	/* intent: writes now count in this epoch */

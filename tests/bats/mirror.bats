@@ -916,6 +916,44 @@ source_flush_fails() {
 	[ "$(status_word jmb-m 9)" = 2/0/0 ]
 }
 
+@test "a read a SCSI source fails after the pivot goes again to the dest, with its data" {
+	# A blk-mq disk: a failed request has used up its bios' iterators by
+	# the time they end.  Once opts=2, reads of sectors 4660-4667 fail
+	# with a medium error; each command is answered 'delay' jiffies late.
+	# (No udev here to load the disk driver.)
+	modprobe sd_mod
+	modprobe scsi_debug dev_size_mb=64 delay=0 medium_error_start=4660 medium_error_count=8
+	local sdebug=/sys/bus/pseudo/drivers/scsi_debug hz sd= i
+	for ((i = 0; i < 50; i++)); do
+		sd=$(ls "$sdebug"/adapter0/host*/target*/*/block 2>/dev/null) && break
+		sleep 0.1
+	done
+	sd=/dev/$sd
+	[ -b "$sd" ]
+	# 4 KiB block 582 holds sectors 4656-4663.
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+	dd if="$BATS_TEST_TMPDIR/data" of="$sd" bs=4k seek=582 oflag=direct status=none
+	jm_create jmb-m $LEN mirror "$sd" /dev/ram1 - 128
+	wait_state jmb-m ready
+	hz=$(awk -F= '$1 == "CONFIG_HZ" { print $2 }' "/boot/config-$(uname -r)")
+	echo 2 >"$sdebug/opts"
+	echo $((3 * hz)) >"$sdebug/delay"
+	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/read" bs=4k skip=582 count=1 iflag=direct \
+		status=none &
+	reader=$!
+	sleep 0.5
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m completed 2
+	kill -0 $reader
+	wait_gone $reader
+	cmp "$BATS_TEST_TMPDIR/read" "$BATS_TEST_TMPDIR/data"
+	[ "$(status_word jmb-m 9)" = 1/0/0 ]
+	dmsetup remove jmb-m
+	echo 0 >"$sdebug/opts"
+	echo 0 >"$sdebug/delay"
+	modprobe -r scsi_debug
+}
+
 @test "on_source_error stop: a source flush failing in a commit pauses the job" {
 	source_flush_fails stop
 	wait_state jmb-m standby 5
