@@ -884,15 +884,16 @@ source_flush_fails() {
 @test "a read and a flush in flight on the source when the device pivots: the source fails them, the dest answers" {
 	modprobe dm-delay
 	modprobe dm-flakey
-	# A source with a write cache, so that flushes reach it.
-	cache_dev jmb-c1 65
-	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=64 oflag=direct status=none
-	linear_dev jmb-path "$CACHE_DEV" $((LEN + 8))
-	linear_dev jmb-src /dev/mapper/jmb-path $LEN
-	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/ram1 - 128
+	# A source of 16 MiB with a write cache, so that flushes reach it.
+	local n=32768
+	cache_dev jmb-c1 17
+	dd if=/dev/ram0 of="$CACHE_DEV" bs=1M count=16 oflag=direct status=none
+	linear_dev jmb-path "$CACHE_DEV" $((n + 8))
+	linear_dev jmb-src /dev/mapper/jmb-path $n
+	jm_create jmb-m $n mirror /dev/mapper/jmb-src /dev/ram1 - 128
 	wait_state jmb-m ready
 	# The source answers reads and flushes 3 s late; meanwhile its path fails.
-	echo "0 $LEN delay /dev/mapper/jmb-path 0 3000 /dev/mapper/jmb-path 0 3000" |
+	echo "0 $n delay /dev/mapper/jmb-path 0 3000 /dev/mapper/jmb-path 0 3000" |
 		set_table jmb-src
 	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/read" bs=64k count=1 skip=80 iflag=direct \
 		status=none &
@@ -902,7 +903,7 @@ source_flush_fails() {
 	sleep 0.5
 	# Reads fail on the error target, flushes on the flakey one (the error
 	# target takes no flushes: dm ends them at once).
-	printf '0 %d error\n%d 8 flakey %s %d 0 1 1 error_writes\n' $LEN $LEN "$CACHE_DEV" $LEN |
+	printf '0 %d error\n%d 8 flakey %s %d 0 1 1 error_writes\n' $n $n "$CACHE_DEV" $n |
 		set_table jmb-path
 	# The pivot waits for neither: only writes go to both devices.
 	dmsetup message jmb-m 0 complete
@@ -922,7 +923,7 @@ source_flush_fails() {
 	# with a medium error; each command is answered 'delay' jiffies late.
 	# (No udev here to load the disk driver.)
 	modprobe sd_mod
-	modprobe scsi_debug dev_size_mb=64 delay=0 medium_error_start=4660 medium_error_count=8
+	modprobe scsi_debug dev_size_mb=16 delay=0 medium_error_start=4660 medium_error_count=8
 	local sdebug=/sys/bus/pseudo/drivers/scsi_debug hz sd= i
 	for ((i = 0; i < 50; i++)); do
 		sd=$(ls "$sdebug"/adapter0/host*/target*/*/block 2>/dev/null) && break
@@ -933,7 +934,7 @@ source_flush_fails() {
 	# 4 KiB block 582 holds sectors 4656-4663.
 	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	dd if="$BATS_TEST_TMPDIR/data" of="$sd" bs=4k seek=582 oflag=direct status=none
-	jm_create jmb-m $LEN mirror "$sd" /dev/ram1 - 128
+	jm_create jmb-m 32768 mirror "$sd" /dev/ram1 - 128
 	wait_state jmb-m ready
 	hz=$(awk -F= '$1 == "CONFIG_HZ" { print $2 }' "/boot/config-$(uname -r)")
 	echo 2 >"$sdebug/opts"
