@@ -235,7 +235,7 @@ submitted:
 int jm_route_bio(struct jobmirror *jm, struct bio *bio)
 {
 	enum jm_route route = READ_ONCE(jm->route);
-
+	/* Until the job ends, the device may still pivot. */
 	bool live = route != JM_ROUTE_DEST && route != JM_ROUTE_SOURCE;
 	struct jm_bio *jb = jm_bio_data(bio);
 
