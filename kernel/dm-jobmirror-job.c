@@ -176,19 +176,48 @@ static void jm_meta_state_changed(struct jobmirror *jm)
 }
 
 /*
+ * Where a mirror's writes go once its job is over without a pivot; caller
+ * holds jm->lock.  The source alone, unless the newest header on the
+ * metadata device may hold the completed flag of a pivot that did not
+ * happen (its commit failed, and so did the commit that took the flag
+ * back): a crash would then map the device to the dest, so the dest gets
+ * every write too until a commit takes the flag back, see
+ * jm_job_flag_taken_back().
+ */
+static enum jm_route jm_route_alone(struct jobmirror *jm)
+{
+	return READ_ONCE(jm->meta_says_completed) && !jm->pivot_durable ? JM_ROUTE_SYNC :
+									   JM_ROUTE_SOURCE;
+}
+
+/**
+ * jm_job_flag_taken_back() - a header without the completed flag is written.
+ * @jm: the target (a mirror with a metadata device); caller holds jm->lock.
+ *
+ * A job over without a pivot whose writes went to both devices because of
+ * the flag (jm_route_alone()) goes on with the source alone.
+ */
+void jm_job_flag_taken_back(struct jobmirror *jm)
+{
+	lockdep_assert_held(&jm->lock);
+	if (jm->route == JM_ROUTE_SYNC && !jm_live(jm->state))
+		jm->route = JM_ROUTE_SOURCE;
+}
+
+/*
  * The job ends in state failed; caller holds jm->lock and raises the event.
- * A mirror device goes on with the source alone, a stream device as it
- * is: what is populated from the dest, the rest from the source.  While a
- * mirror's pivot is being committed its held writes wait until the
- * completed flag is taken back (jm_commit_pivot()): sent to the source
- * before, a crash could leave a flag that maps them to the dest, which
- * never got them.
+ * A mirror device goes on with the source alone (see jm_route_alone()), a
+ * stream device as it is: what is populated from the dest, the rest from
+ * the source.  While a mirror's pivot is being committed its held writes
+ * wait until the completed flag is taken back (jm_commit_pivot()): sent
+ * to the source before, a crash could leave a flag that maps them to the
+ * dest, which never got them.
  */
 static void jm_job_fail(struct jobmirror *jm, int op, int err)
 {
 	jm->state = DM_JOBMIRROR_STATE_FAILED;
 	if (!jm_stream(jm) && !jm->pivot_committing)
-		jm_release_hold(jm, JM_ROUTE_SOURCE);
+		jm_release_hold(jm, jm_route_alone(jm));
 	jm->job_error_op = op;
 	jm->job_errno = err;
 	jm_meta_state_changed(jm);
@@ -643,7 +672,7 @@ static enum jm_step_action jm_step_ready(struct jobmirror *jm)
 		return JM_STEP_COMMIT_PIVOT;
 	}
 	jm->state = complete ? DM_JOBMIRROR_STATE_COMPLETED : DM_JOBMIRROR_STATE_CANCELLED;
-	jm_release_hold(jm, complete ? JM_ROUTE_DEST : JM_ROUTE_SOURCE);
+	jm_release_hold(jm, complete ? JM_ROUTE_DEST : jm_route_alone(jm));
 	jm_event(jm, complete ? DM_JOBMIRROR_EVENT_JOB_COMPLETED :
 				DM_JOBMIRROR_EVENT_JOB_CANCELLED);
 	return JM_STEP_NONE;
@@ -690,7 +719,7 @@ static enum jm_step_action jm_step(struct jobmirror *jm, unsigned long *start)
 			return JM_STEP_NONE;
 		/* A stream device goes on as it is, populating on writes. */
 		if (!jm_stream(jm))
-			jm->route = JM_ROUTE_SOURCE;
+			jm->route = jm_route_alone(jm);
 		jm->state = DM_JOBMIRROR_STATE_CANCELLED;
 		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_CANCELLED);
 		return JM_STEP_NONE;
@@ -791,8 +820,9 @@ static void jm_commit_pivot(struct jobmirror *jm)
 	r2 = jm_meta_commit(jm, true, &report);
 	if (r2 && READ_ONCE(jm->meta_says_completed)) {
 		jm_log_name(jm, name);
-		DMERR("%s: failed while completing, metadata still says completed: error %d",
+		DMERR("%s: failed while completing, metadata may still say completed: error %d",
 		      name, r2);
+		DMERR("%s: writes go to the dest too until a commit succeeds", name);
 	}
 	spin_lock_irq(&jm->lock);
 	/* A metadata outage that began with this commit is a job error too. */
@@ -800,13 +830,14 @@ static void jm_commit_pivot(struct jobmirror *jm)
 		jm_job_error(jm, DM_JOBMIRROR_OP_WRITE, r2, 0);
 	jm->pivot_committing = false;
 	/*
-	 * A job that failed meanwhile goes on with the source alone now.
+	 * A job that failed meanwhile goes on with the source alone now
+	 * (and the dest, if the flag is still there: jm_route_alone()).
 	 * Writes do not wait through the back-off after a failed commit,
 	 * and a device being suspended (presuspend left the hold to us) lets
 	 * them go as presuspend does.
 	 */
 	if (jm->route == JM_ROUTE_HOLD && jm->state == DM_JOBMIRROR_STATE_FAILED)
-		jm_release_hold(jm, JM_ROUTE_SOURCE);
+		jm_release_hold(jm, jm_route_alone(jm));
 	else if (jm->route == JM_ROUTE_HOLD && (r || jm->suspended))
 		jm_release_hold(jm, JM_ROUTE_SYNC);
 	if (r)

@@ -827,6 +827,8 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
+	if (!r && !completed && jm->intent)
+		jm_job_flag_taken_back(jm);
 	spin_unlock_irq(&jm->lock);
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {

@@ -396,6 +396,7 @@ int jm_job_init(struct jobmirror *jm);
 void jm_job_exit(struct jobmirror *jm);
 void jm_job_kick(struct jobmirror *jm);
 void jm_dest_flush_failed(struct jobmirror *jm);
+void jm_job_flag_taken_back(struct jobmirror *jm);
 void jm_job_presuspend(struct jobmirror *jm);
 void jm_job_postsuspend(struct jobmirror *jm);
 void jm_job_resume(struct jobmirror *jm);

@@ -468,12 +468,22 @@ crash_to_paused() {
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m failed 10
 	[ "$(status_word jmb-m 12)" = "write:eio" ]
-	# The device goes on with the source, which takes the writes.
+	# The device goes on with the source.  Its newest header may have the
+	# completed flag (the write of it failed, and so did the one taking it
+	# back), so the dest takes the writes too: a crash now would map the
+	# device to the dest.
+	fill_random /dev/mapper/jmb-m 2
+	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
+	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	# Back: the next commit (one a second) takes the flag back, and from
+	# then on the source alone takes the writes.
+	seq=$(meta_seq /dev/ram2)
+	heal_dev jmb-meta /dev/ram2 2048
+	meta_seq_reaches /dev/ram2 $((seq + 1))
+	[ "$(status_word jmb-m 2)" = failed ]
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 	[ "$(sum_dev /dev/ram1 64)" != "$(sum_dev /dev/ram0 64)" ]
-	# Back before the table goes, so that its last commit records them.
-	heal_dev jmb-meta /dev/ram2 2048
 	dmsetup remove jmb-m
 
 	jm_create jmb-m $LEN mirror /dev/ram0 /dev/ram1 /dev/mapper/jmb-meta 128
