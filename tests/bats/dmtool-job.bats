@@ -40,6 +40,24 @@ setup() {
 	dmsetup remove jmb-d
 }
 
+@test "dmtool create puts each policy, copy and hang option in the table line" {
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --paused \
+		--copy-mode write_blocking --on-source-error stop --on-target-error enospc \
+		--rerror ignore --werror stop --io-hang-timeout 30 --io-hang-interval 250 \
+		--speed 1G
+	t=$(dmsetup table jmb-d)
+	for w in "copy_mode write_blocking" "on_source_error stop" "on_target_error enospc" \
+		 "rerror ignore" "werror stop" "io_hang_timeout 30" "io_hang_interval 250" \
+		 "speed 1073741824"; do
+		[[ " $t " == *" $w "* ]] || { echo "missing '$w' in: $t"; false; }
+	done
+	[ "$(status_word jmb-d 2)" = paused ]
+	[ "$(status_word jmb-d 8)" -eq 1073741824 ]
+	"$DMTOOL" set-speed jmb-d 2G
+	[ "$(status_word jmb-d 8)" -eq 2147483648 ]
+	"$DMTOOL" remove jmb-d
+}
+
 @test "dmtool pause, resume, set-speed and cancel drive the job" {
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 --speed 2M
 	"$DMTOOL" pause jmb-d

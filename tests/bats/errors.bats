@@ -263,6 +263,43 @@ job() {
 	msg_fails jmb-m "Device or resource busy" continue
 }
 
+@test "rerror stop holds a failed read until continue, which reads again; enospc reports an EIO read" {
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	job jmb-m rerror stop
+	watch_start jmb-m
+	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/r" bs=4k skip=$((BAD / 8)) count=1 \
+		iflag=direct status=none &
+	r=$!
+	wait_io jmb-m stopped
+	[ "$(status_word jmb-m 11)" = read:eio ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	# continue on a path still broken: the read fails again and stops again.
+	dmsetup message jmb-m 0 continue
+	sleep 0.5
+	[ "$(status_word jmb-m 6)" = stopped ]
+	kill -0 $r
+	heal_dev jmb-src /dev/ram0 $LEN
+	dmsetup message jmb-m 0 continue
+	wait $r
+	[ "$(md5sum <"$BATS_TEST_TMPDIR/r")" = \
+	  "$(dd if=/dev/ram0 bs=4k skip=$((BAD / 8)) count=1 iflag=direct status=none | md5sum)" ]
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	[ "$(status_word jmb-m 11)" = - ]
+	watch_stop
+	[ "$(event_fields IO_ERROR operation action reason | sort -u)" = "read stop eio" ]
+	[ "$(events_of IO_CONTINUED | wc -l)" -eq 2 ]
+	dmsetup remove jmb-m
+
+	# enospc stops on ENOSPC alone: an EIO read fails, and io runs on.
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	job jmb-m rerror enospc
+	run dd if=/dev/mapper/jmb-m of=/dev/null bs=4k skip=$((BAD / 8)) count=1 iflag=direct
+	[ "$status" -ne 0 ]
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 1 ]
+}
+
 @test "suspend with held writes: flushing fails them in bounded time, noflush plus reload releases them" {
 	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
 	job jmb-m werror stop
