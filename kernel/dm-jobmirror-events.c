@@ -35,6 +35,8 @@ static const struct {
 	{ EDQUOT, "edquot" }, { EROFS, "erofs" }, { EINVAL, "einval" },
 	{ EPERM, "eperm" }, { EACCES, "eacces" }, { ENOTCONN, "enotconn" },
 	{ ECONNRESET, "econnreset" }, { EPIPE, "epipe" }, { EHOSTDOWN, "ehostdown" },
+	/* The zone resource errors, the rest of what blk_status_to_errno() gives. */
+	{ ETOOMANYREFS, "etoomanyrefs" }, { EOVERFLOW, "eoverflow" }, { EREMCHG, "eremchg" },
 };
 
 /**
