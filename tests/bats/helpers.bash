@@ -46,6 +46,12 @@ jm_devices() {
 jm_common_teardown() {
 	local d pass names
 	[ -n "${JM_WATCH_PID:-}" ] && kill "$JM_WATCH_PID" 2>/dev/null
+	# Load a test started and did not stop, having failed first (one
+	# process: fio --thread).
+	if [ -n "${JM_LOAD_PID:-}" ]; then
+		kill -9 "$JM_LOAD_PID" 2>/dev/null
+		wait "$JM_LOAD_PID" 2>/dev/null
+	fi
 	# Devices may stack: remove what can be removed, four times over.
 	for pass in 1 2 3 4 5; do
 		names=$(jm_devices)

@@ -202,6 +202,72 @@ reload_after_crash() {
 		"$(dd if=/dev/ram0 bs=512 count=320 status=none | md5sum)" ]
 }
 
+# crash_images: the crash of jmb-src, jmb-dst and jmb-meta (linear over
+# ram0, ram1, ram2): they stop one after another in a random order (a
+# noflush suspend: what is in flight ends, the rest waits), and what they
+# hold then is copied to ram3 (source at 0, dest at 64 MiB, metadata at
+# 128 MiB), where jmb-cs, jmb-cd and jmb-cmeta show it.  Then they go on.
+crash_images() {
+	local order=(jmb-src jmb-dst jmb-meta) d rc=0
+	case $((RANDOM % 3)) in
+	1) order=(jmb-dst jmb-meta jmb-src) ;;
+	2) order=(jmb-meta jmb-src jmb-dst) ;;
+	esac
+	echo "crash: ${order[*]} stop in that order; jmb-m: $(dmsetup status jmb-m)"
+	for d in "${order[@]}"; do dmsetup suspend --noflush "$d" || rc=1; done
+	dd if=/dev/ram0 of=/dev/ram3 bs=1M count=64 iflag=direct oflag=direct status=none || rc=1
+	dd if=/dev/ram1 of=/dev/ram3 bs=1M count=64 seek=64 iflag=direct oflag=direct \
+		status=none || rc=1
+	dd if=/dev/ram2 of=/dev/ram3 bs=1M count=1 seek=128 iflag=direct oflag=direct \
+		status=none || rc=1
+	for d in jmb-meta jmb-dst jmb-src; do dmsetup resume "$d" || rc=1; done
+	dmsetup create jmb-cs --table "0 $LEN linear /dev/ram3 0"
+	dmsetup create jmb-cd --table "0 $LEN linear /dev/ram3 $LEN"
+	dmsetup create jmb-cmeta --table "0 2048 linear /dev/ram3 $((2 * LEN))"
+	return $rc
+}
+
+# crash_reload: a mirror loaded on the crash images has regions to copy
+# (writes were in flight), goes on from its bitmap and makes the dest
+# equal to the source.
+crash_reload() {
+	jm_create jmb-c $LEN mirror /dev/mapper/jmb-cs /dev/mapper/jmb-cd /dev/mapper/jmb-cmeta \
+		128 1 start_paused
+	echo "loaded after the crash: $(dmsetup status jmb-c)"
+	[ "$(status_word jmb-c 4 | cut -d/ -f1)" -gt 0 ]
+	dmsetup message jmb-c 0 resume
+	wait_state jmb-c ready
+	[ "$(sum_dev /dev/mapper/jmb-cd 64)" = "$(sum_dev /dev/mapper/jmb-cs 64)" ]
+	dmsetup remove jmb-c jmb-cs jmb-cd jmb-cmeta
+}
+
+@test "a crash under a random write load, while copying and in ready: the bitmap left covers every difference" {
+	linear_dev jmb-src /dev/ram0 $LEN
+	linear_dev jmb-dst /dev/ram1 $LEN
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror /dev/mapper/jmb-src /dev/mapper/jmb-dst /dev/mapper/jmb-meta \
+		128 2 speed 16777216
+	# Writes of 4 to 64 KiB all over the device, eight at a time (400 a
+	# second, so that the copy converges).
+	fio --name=w --filename=/dev/mapper/jmb-m --thread --direct=1 --ioengine=libaio --iodepth=8 \
+		--rw=randwrite --bsrange=4k-64k --rate_iops=400 --time_based --runtime=60 \
+		--output=/dev/null &
+	JM_LOAD_PID=$!
+	# Mid-copy, with commits of copy progress and of marks going on.
+	sleep 2
+	crash_images
+	crash_reload
+	# In ready, where every write goes to both devices once marked.
+	dmsetup message jmb-m 0 set_speed 0
+	wait_state jmb-m ready 30
+	sleep 2
+	crash_images
+	kill $JM_LOAD_PID
+	wait $JM_LOAD_PID || true
+	JM_LOAD_PID=
+	crash_reload
+}
+
 # sectors_written NAME: sectors written to the dm device NAME so far.
 sectors_written() {
 	awk '{ print $7 }' "/sys/block/$(dmsetup info -c --noheadings -o blkdevname "$1")/stat"
