@@ -9,6 +9,8 @@
 #                   of each kernel; the last line is "N passed, N failed"
 #   make demo       a live mirror of a mounted file system, in a VM
 #   make bench      copy throughput and IOPS ratios, in one VM run
+#   make stress     random faults and controls under a verified load, then
+#                   a crash or complete, in VMs (JM_STRESS_RUNS, _SECS, _SEED)
 #   make C=1        also run sparse over the module
 #   make W=1        extra compiler warnings for the module
 #   make checkpatch run the kernel's checkpatch.pl over kernel/ and include/
@@ -31,7 +33,7 @@ DEPMOD ?= depmod
 # Compiled into dmtool (udev.c): not a variable.
 HOOKSDIR := /etc/dm-jobmirror/hooks.d
 
-.PHONY: all modules dmtool deps check unit clean checkpatch harness demo bench install
+.PHONY: all modules dmtool deps check unit clean checkpatch harness demo bench stress install
 
 # The newest supported kernel runs the demo and the benchmark.
 DEMO_KVER ?= $(lastword $(KVERS))
@@ -73,6 +75,10 @@ bench: deps
 	@$(MAKE) -s all
 	@tests/vm/run.sh -t 1200 $(DEMO_KVER) $(O)/bench $(CURDIR)/tests/bench/bench.sh $(O) && \
 		cat $(O)/bench/bench.txt
+
+stress: deps
+	@$(MAKE) -s all
+	@tests/stress/run.sh $(KVERS)
 
 checkpatch:
 	@tests/checkpatch.sh
