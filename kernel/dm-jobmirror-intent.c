@@ -26,7 +26,8 @@
  * it writes.  If a flush fails, nothing is cleared: the commit only adds
  * bits, and the flush error is the job's.
  *
- * Once the job is over without a pivot, commits only add bits.
+ * Once the job is over without a pivot, commits only add bits (unless
+ * writes still go to both devices, see jm_route_alone()).
  *
  * If the metadata device fails, writes are not held up: they go out
  * unmarked (jobmirror.meta_failed) and the job error policy applies; the
