@@ -203,6 +203,9 @@ TEST_F_TIMEOUT(full_queue, keeps_job_cancelled, 90)
 	char guard[256];
 	pid_t child;
 
+	/* 6.1's harness runs the test after a setup that called SKIP(). */
+	if (_metadata->skip)
+		return;
 	/* A slow copy, so that the job stays running until the cancel. */
 	ASSERT_EQ(0, jm_create(DEV, 0, LEN, "jobmirror",
 			       "mirror /dev/ram0 /dev/ram1 - 128 2 speed 4096"));
