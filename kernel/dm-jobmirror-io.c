@@ -20,6 +20,10 @@
  *   source and re-dirties on completion.
  *   Writes to regions being copied wait for the copy, and a copy waits for
  *   writes in flight to its regions, so the two never overlap.
+ *   A mirror whose job ended while the completed flag of a pivot that
+ *   failed may be on disk stays in SYNC (see jm_route_alone()): with no
+ *   copy to come, every write goes to both devices, and one overlapping
+ *   a write in flight waits on jobmirror.after_writer until it is done.
  * - HOLD: complete or cancel waits for the writes in flight to drain
  *   and flushes the dest; new writes wait on jobmirror.hold meanwhile.
  * - SOURCE / DEST: the job is over; everything goes to that device.  A
@@ -57,11 +61,16 @@ static bool jm_any_dirty(struct jobmirror *jm, unsigned long first, unsigned lon
 
 /*
  * Whether the worker must look again after a tracked write finished: it
- * waits for the writes in flight to drain, or a copy waits for this one.
- * Caller holds jm->lock.
+ * waits for the writes in flight to drain, or a copy or a write waits for
+ * this one (the worker sends those again).  Caller holds jm->lock.
  */
 static bool jm_writer_done_kick(struct jobmirror *jm, struct jm_bio *jb)
 {
+	if (!bio_list_empty(&jm->after_writer)) {
+		bio_list_merge(&jm->retry, &jm->after_writer);
+		bio_list_init(&jm->after_writer);
+		return true;
+	}
 	if (jm->want_drain && !jm->sync_writes && !jm->bg_writes)
 		return true;
 	return jb->route == JM_ROUTE_SYNC && jm_copy_covering(jm, jb->first, jb->last);
@@ -170,6 +179,7 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 	struct jm_copy *copy;
 	unsigned long flags;
 	bool both = false;
+	bool over;
 
 	jb->first = jm_sector_to_region(jm, sector);
 	jb->last = jm_sector_to_region(jm, sector + bio_sectors(bio) - 1);
@@ -205,10 +215,21 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 			bio_list_add(&copy->deferred, bio);
 			goto submitted;
 		}
+		/*
+		 * The job is over, its completed flag maybe on disk: a write
+		 * that overlaps one in flight waits for it (the two then land
+		 * in the same order on both devices), then every write goes to
+		 * both, as nothing will copy a region the dest missed.
+		 */
+		over = !jm_live(jm->state);
+		if (over && jm_has_overlapping_writer(jm, jb)) {
+			bio_list_add(&jm->after_writer, bio);
+			goto submitted;
+		}
 		if (!jm_intent_gate(jm, bio, jb))
 			goto submitted;
-		both = jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
-		       !jm_has_overlapping_writer(jm, jb);
+		both = over || (jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
+				!jm_has_overlapping_writer(jm, jb));
 		jm_add_writer(jm, jb);
 		jb->tracked = true;
 		break;

@@ -54,12 +54,6 @@ static bool jm_stream(struct jobmirror *jm)
 	return jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM;
 }
 
-static bool jm_live(enum dm_jobmirror_state state)
-{
-	return state == DM_JOBMIRROR_STATE_RUNNING || state == DM_JOBMIRROR_STATE_PAUSED ||
-	       state == DM_JOBMIRROR_STATE_READY || state == DM_JOBMIRROR_STATE_STANDBY;
-}
-
 /* --- rate limiting: a quota of bytes per 100 ms slice --- */
 
 static void jm_rl_reset(struct jobmirror *jm)
@@ -196,12 +190,16 @@ static enum jm_route jm_route_alone(struct jobmirror *jm)
  *
  * A job over without a pivot whose writes went to both devices because of
  * the flag (jm_route_alone()) goes on with the source alone.
+ *
+ * Return: true if it did (the caller logs it, outside the lock).
  */
-void jm_job_flag_taken_back(struct jobmirror *jm)
+bool jm_job_flag_taken_back(struct jobmirror *jm)
 {
 	lockdep_assert_held(&jm->lock);
-	if (jm->route == JM_ROUTE_SYNC && !jm_live(jm->state))
-		jm->route = JM_ROUTE_SOURCE;
+	if (jm->route != JM_ROUTE_SYNC || jm_live(jm->state))
+		return false;
+	jm->route = JM_ROUTE_SOURCE;
+	return true;
 }
 
 /*

@@ -784,7 +784,8 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 			      bool may_complete, bool *first_failure)
 {
 	enum dm_jobmirror_state state;
-	bool completed, paused;
+	bool completed, paused, taken_back;
+	char name[DM_NAME_LEN];
 	int r = 0;
 
 	spin_lock_irq(&jm->lock);
@@ -827,9 +828,13 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	}
 	spin_lock_irq(&jm->lock);
 	jm->meta_failed = r != 0;
-	if (!r && !completed && jm->intent)
-		jm_job_flag_taken_back(jm);
+	taken_back = !r && !completed && jm->intent && jm_job_flag_taken_back(jm);
 	spin_unlock_irq(&jm->lock);
+	if (taken_back) {
+		jm_log_name(jm, name);
+		DMWARN("%s: metadata no longer says completed: writes go to the source alone",
+		       name);
+	}
 	/* Bits are only added to meta_ok here: slices will do. */
 	if (!r && jm->intent) {
 		bitmap_copy(jm->meta_disk, snap, jm->nr_regions);

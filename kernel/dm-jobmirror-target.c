@@ -170,6 +170,7 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	spin_lock_init(&jm->lock);
 	bio_list_init(&jm->retry);
 	bio_list_init(&jm->hold);
+	bio_list_init(&jm->after_writer);
 	bio_list_init(&jm->meta_wait);
 	jm->state = jm->cfg.start_paused ? DM_JOBMIRROR_STATE_PAUSED : DM_JOBMIRROR_STATE_RUNNING;
 	if (jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM)

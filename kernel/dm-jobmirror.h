@@ -292,6 +292,8 @@ struct jobmirror {
 	unsigned long bg_writes;
 	struct bio_list retry;
 	struct bio_list hold;
+	/* A job over, the flag in doubt: writes waiting for one they overlap. */
+	struct bio_list after_writer;
 	/* Stream: writes waiting for an urgent copy, flushes for a commit. */
 	struct bio_list hydrate;
 	struct bio_list commit_bios;
@@ -396,7 +398,7 @@ int jm_job_init(struct jobmirror *jm);
 void jm_job_exit(struct jobmirror *jm);
 void jm_job_kick(struct jobmirror *jm);
 void jm_dest_flush_failed(struct jobmirror *jm);
-void jm_job_flag_taken_back(struct jobmirror *jm);
+bool jm_job_flag_taken_back(struct jobmirror *jm);
 void jm_job_presuspend(struct jobmirror *jm);
 void jm_job_postsuspend(struct jobmirror *jm);
 void jm_job_resume(struct jobmirror *jm);
@@ -465,6 +467,13 @@ extern const char *const jm_op_names[DM_JOBMIRROR_NR_OPS];
 extern const char *const jm_event_names[DM_JOBMIRROR_NR_EVENTS];
 extern const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS];
 extern const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS];
+
+/* Whether a job in @state may still copy (and a mirror still pivot). */
+static inline bool jm_live(enum dm_jobmirror_state state)
+{
+	return state == DM_JOBMIRROR_STATE_RUNNING || state == DM_JOBMIRROR_STATE_PAUSED ||
+	       state == DM_JOBMIRROR_STATE_READY || state == DM_JOBMIRROR_STATE_STANDBY;
+}
 
 /*
  * Take every bio of @from, a list under jobmirror.lock, to send them

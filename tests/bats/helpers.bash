@@ -301,15 +301,18 @@ thin_grow() {
 	dmsetup table jmb-pool | awk -v n="$sectors" '{ $2 = n; print }' | set_table jmb-pool
 }
 
-# cache_dev NAME MIB: a RAM-backed null_blk device with a volatile write
-# cache (brd has none, so flushes never reach it); sets CACHE_DEV to its
-# path.  Removed after each test.
+# cache_dev NAME MIB [discard]: a RAM-backed null_blk device with a
+# volatile write cache (brd has none, so flushes never reach it); sets
+# CACHE_DEV to its path.  With discard it takes discards (what it
+# discards reads as zeros; brd takes none on 6.1).  Removed after each
+# test.
 cache_dev() {
 	local d=/sys/kernel/config/nullb/$1
 	[ -d /sys/module/null_blk ] || modprobe null_blk nr_devices=0
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	mkdir "$d"
 	echo 1 >"$d/memory_backed"
+	[ "${3:-}" = discard ] && echo 1 >"$d/discard"
 	echo "$2" >"$d/size"
 	echo 16 >"$d/cache_size"
 	echo 1 >"$d/power"

@@ -541,12 +541,14 @@ crash_to_paused() {
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+	log_since_start | grep -q "jmb-m: writes go to the dest too until a commit succeeds"
 	# Back: the next commit (one a second) takes the flag back, and from
 	# then on the source alone takes the writes.
 	seq=$(meta_seq /dev/ram2)
 	heal_dev jmb-meta /dev/ram2 2048
 	meta_seq_reaches /dev/ram2 $((seq + 1))
 	[ "$(status_word jmb-m 2)" = failed ]
+	log_since_start | grep -q "jmb-m: metadata no longer says completed: writes go to the source alone"
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]
 	[ "$(sum_dev /dev/ram1 64)" != "$(sum_dev /dev/ram0 64)" ]
@@ -556,6 +558,42 @@ crash_to_paused() {
 	[ "$(status_word jmb-m 2)" != completed ]
 	wait_state jmb-m ready
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "while a failed pivot's flag may be on disk, discards and overlapping writes reach the dest too" {
+	local src dst zeros errors
+	cache_dev jmb-c1 65 discard
+	src=$CACHE_DEV
+	cache_dev jmb-c2 65 discard
+	dst=$CACHE_DEV
+	random_data "$src" 64
+	linear_dev jmb-meta /dev/ram2 2048
+	jm_create jmb-m $LEN mirror "$src" "$dst" /dev/mapper/jmb-meta 128
+	wait_state jmb-m ready
+	meta_settles /dev/mapper/jmb-meta
+	fail_dev jmb-meta 2048
+	dmsetup message jmb-m 0 complete
+	wait_state jmb-m failed 10
+	errors=$(status_word jmb-m 9)
+	# Two writers on the same 64 KiB: writes overlap others in flight,
+	# and each pair must land in the same order on both devices.
+	fio --name=overlap --thread --filename=/dev/mapper/jmb-m --rw=randwrite --bs=4k \
+		--size=64k --direct=1 --ioengine=libaio --iodepth=16 --numjobs=2 \
+		--time_based --runtime=2 --randrepeat=0 >/dev/null
+	[ "$(sum_dev "$dst" 1)" = "$(sum_dev "$src" 1)" ]
+	# None went to the source alone: that would have left its region dirty.
+	[ "$(status_word jmb-m 4 | cut -d/ -f1)" = 0 ]
+	# A discard, on both devices (discarded blocks of null_blk read as zeros).
+	blkdiscard -o $((8 << 20)) -l $((8 << 20)) /dev/mapper/jmb-m
+	zeros=$(head -c 8M /dev/zero | md5sum | cut -d' ' -f1)
+	[ "$(sum_dev "$src" 8 8)" = "$zeros" ]
+	[ "$(sum_dev "$dst" 8 8)" = "$zeros" ]
+	# None of it left a region behind for later writes.
+	fill_random /dev/mapper/jmb-m 2
+	[ "$(sum_dev "$dst" 64)" = "$(sum_dev "$src" 64)" ]
+	# No half of them failed (the metadata device's errors came before).
+	[ "$(status_word jmb-m 9)" = "$errors" ]
+	[ "$(status_word jmb-m 2)" = failed ]
 }
 
 @test "a dest that fails its flushes keeps complete from pivoting until it flushes again" {
