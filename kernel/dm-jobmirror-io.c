@@ -20,10 +20,11 @@
  *   source and re-dirties on completion.
  *   Writes to regions being copied wait for the copy, and a copy waits for
  *   writes in flight to its regions, so the two never overlap.
- *   A mirror whose job ended while the completed flag of a pivot that
- *   failed may be on disk stays in SYNC (see jm_route_alone()): with no
- *   copy to come, every write goes to both devices, and one overlapping
- *   a write in flight waits on jobmirror.after_writer until it is done.
+ *   While the completed flag of a pivot that failed may be on disk
+ *   (jm_flag_in_doubt()), a mirror stays in SYNC, also once its job is
+ *   over (see jm_route_alone()), and every write goes to both devices;
+ *   one that overlaps a write in flight (or one waiting) waits on
+ *   jobmirror.after_writer until a write finishes.
  * - HOLD: complete or cancel waits for the writes in flight to drain
  *   and flushes the dest; new writes wait on jobmirror.hold meanwhile.
  * - SOURCE / DEST: the job is over; everything goes to that device.  A
@@ -66,6 +67,7 @@ static bool jm_any_dirty(struct jobmirror *jm, unsigned long first, unsigned lon
  */
 static bool jm_writer_done_kick(struct jobmirror *jm, struct jm_bio *jb)
 {
+	lockdep_assert_held(&jm->lock);
 	if (!bio_list_empty(&jm->after_writer)) {
 		bio_list_merge(&jm->retry, &jm->after_writer);
 		bio_list_init(&jm->after_writer);
@@ -74,6 +76,25 @@ static bool jm_writer_done_kick(struct jobmirror *jm, struct jm_bio *jb)
 	if (jm->want_drain && !jm->sync_writes && !jm->bg_writes)
 		return true;
 	return jb->route == JM_ROUTE_SYNC && jm_copy_covering(jm, jb->first, jb->last);
+}
+
+/*
+ * Whether @jb overlaps a write waiting on jobmirror.after_writer: it waits
+ * behind that one then, rather than overtake it.  Caller holds jm->lock.
+ */
+static bool jm_overlaps_waiting(struct jobmirror *jm, struct jm_bio *jb)
+{
+	sector_t start = jb->iter.bi_sector, end = start + (jb->iter.bi_size >> SECTOR_SHIFT);
+	struct jm_bio *w;
+	struct bio *bio;
+
+	bio_list_for_each(bio, &jm->after_writer) {
+		w = jm_bio_data(bio);
+		if (w->iter.bi_sector < end &&
+		    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -179,7 +200,7 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 	struct jm_copy *copy;
 	unsigned long flags;
 	bool both = false;
-	bool over;
+	bool doubt;
 
 	jb->first = jm_sector_to_region(jm, sector);
 	jb->last = jm_sector_to_region(jm, sector + bio_sectors(bio) - 1);
@@ -216,20 +237,21 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 			goto submitted;
 		}
 		/*
-		 * The job is over, its completed flag maybe on disk: a write
-		 * that overlaps one in flight waits for it (the two then land
-		 * in the same order on both devices), then every write goes to
-		 * both, as nothing will copy a region the dest missed.
+		 * The completed flag of a pivot that failed may be on disk: a
+		 * write that overlaps one in flight (or one waiting) waits for
+		 * it, so that the two land in the same order on both devices,
+		 * then every write goes to both.  A job that is over would
+		 * never copy a region the dest missed, a paused one not soon.
 		 */
-		over = !jm_live(jm->state);
-		if (over && jm_has_overlapping_writer(jm, jb)) {
+		doubt = jm_flag_in_doubt(jm);
+		if (doubt && (jm_has_overlapping_writer(jm, jb) || jm_overlaps_waiting(jm, jb))) {
 			bio_list_add(&jm->after_writer, bio);
 			goto submitted;
 		}
 		if (!jm_intent_gate(jm, bio, jb))
 			goto submitted;
-		both = over || (jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
-				!jm_has_overlapping_writer(jm, jb));
+		both = doubt || (jm_is_data_write(bio) && !jm_any_dirty(jm, jb->first, jb->last) &&
+				 !jm_has_overlapping_writer(jm, jb));
 		jm_add_writer(jm, jb);
 		jb->tracked = true;
 		break;
@@ -320,7 +342,8 @@ int jm_map_bio(struct jobmirror *jm, struct bio *bio)
 }
 
 /**
- * jm_dispatch_write() - send a write that waited behind a copy.
+ * jm_dispatch_write() - send a write that waited (behind a copy, a hold,
+ * a write it overlaps or a hydration).
  * @jm: the target.
  * @bio: the write; called from the worker, in process context.
  */

@@ -54,6 +54,12 @@ static bool jm_stream(struct jobmirror *jm)
 	return jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM;
 }
 
+static bool jm_live(enum dm_jobmirror_state state)
+{
+	return state == DM_JOBMIRROR_STATE_RUNNING || state == DM_JOBMIRROR_STATE_PAUSED ||
+	       state == DM_JOBMIRROR_STATE_READY || state == DM_JOBMIRROR_STATE_STANDBY;
+}
+
 /* --- rate limiting: a quota of bytes per 100 ms slice --- */
 
 static void jm_rl_reset(struct jobmirror *jm)
@@ -180,8 +186,7 @@ static void jm_meta_state_changed(struct jobmirror *jm)
  */
 static enum jm_route jm_route_alone(struct jobmirror *jm)
 {
-	return READ_ONCE(jm->meta_says_completed) && !jm->pivot_durable ? JM_ROUTE_SYNC :
-									   JM_ROUTE_SOURCE;
+	return jm_flag_in_doubt(jm) ? JM_ROUTE_SYNC : JM_ROUTE_SOURCE;
 }
 
 /**

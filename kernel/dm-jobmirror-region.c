@@ -193,22 +193,28 @@ bool jm_has_writers(struct jobmirror *jm, unsigned long first, unsigned long las
  * @jb: a write not yet added, with first, last and iter set.
  *
  * Two overlapping writes sent to both devices may land in different
- * orders on each: the second one goes to the source alone instead.
+ * orders on each: the second one goes to the source alone instead, or
+ * waits for the first (see jm_route_write()).  @jb may span regions (a
+ * discard or write-zeroes): then the buckets of all its regions are
+ * looked in, every bucket at most.
  *
  * Return: true if there is one.
  */
 bool jm_has_overlapping_writer(struct jobmirror *jm, struct jm_bio *jb)
 {
 	sector_t start = jb->iter.bi_sector, end = start + (jb->iter.bi_size >> SECTOR_SHIFT);
+	bool all = jb->last - jb->first >= JM_WRITER_BUCKETS - 1;
+	unsigned long i, n = all ? JM_WRITER_BUCKETS : jb->last - jb->first + 1;
 	struct jm_bio *w;
 
 	lockdep_assert_held(&jm->lock);
 	if (!jm->sync_writes)
 		return false;
-	hlist_for_each_entry(w, jm_bucket(jm, jb->first), node)
-		if (w->iter.bi_sector < end &&
-		    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
-			return true;
+	for (i = 0; i < n; i++)
+		hlist_for_each_entry(w, all ? &jm->writers[i] : jm_bucket(jm, jb->first + i), node)
+			if (w->iter.bi_sector < end &&
+			    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
+				return true;
 	hlist_for_each_entry(w, &jm->wide_writers, node)
 		if (w->first <= jb->last && jb->first <= w->last)
 			return true;

@@ -468,11 +468,15 @@ extern const char *const jm_event_names[DM_JOBMIRROR_NR_EVENTS];
 extern const char *const jm_msg_names[DM_JOBMIRROR_NR_MSGS];
 extern const unsigned int jm_msg_nargs[DM_JOBMIRROR_NR_MSGS];
 
-/* Whether a job in @state may still copy (and a mirror still pivot). */
-static inline bool jm_live(enum dm_jobmirror_state state)
+/*
+ * Whether the newest header on a mirror's metadata device may hold the
+ * completed flag of a pivot that did not happen (its commit failed, and
+ * so did the one taking the flag back): a crash now would map the device
+ * to the dest.  Caller holds jm->lock.
+ */
+static inline bool jm_flag_in_doubt(struct jobmirror *jm)
 {
-	return state == DM_JOBMIRROR_STATE_RUNNING || state == DM_JOBMIRROR_STATE_PAUSED ||
-	       state == DM_JOBMIRROR_STATE_READY || state == DM_JOBMIRROR_STATE_STANDBY;
+	return READ_ONCE(jm->meta_says_completed) && !jm->pivot_durable;
 }
 
 /*

@@ -583,6 +583,13 @@ crash_to_paused() {
 	[ "$(sum_dev "$dst" 1)" = "$(sum_dev "$src" 1)" ]
 	# None went to the source alone: that would have left its region dirty.
 	[ "$(status_word jmb-m 4 | cut -d/ -f1)" = 0 ]
+	# Discards of four regions among 4 KiB writes in flight.
+	fio --thread --filename=/dev/mapper/jmb-m --offset=16m --size=1m --direct=1 \
+		--ioengine=libaio --time_based --runtime=1 --randrepeat=0 \
+		--name=writes --rw=randwrite --bs=4k --iodepth=8 \
+		--name=discards --rw=randtrim --bs=256k --iodepth=2 >/dev/null
+	[ "$(sum_dev "$dst" 1 16)" = "$(sum_dev "$src" 1 16)" ]
+	[ "$(status_word jmb-m 4 | cut -d/ -f1)" = 0 ]
 	# A discard, on both devices (discarded blocks of null_blk read as zeros).
 	blkdiscard -o $((8 << 20)) -l $((8 << 20)) /dev/mapper/jmb-m
 	zeros=$(head -c 8M /dev/zero | md5sum | cut -d' ' -f1)
