@@ -241,7 +241,8 @@ static int jm_route_write(struct jobmirror *jm, struct bio *bio, struct jm_bio *
 		 * write that overlaps one in flight (or one waiting) waits for
 		 * it, so that the two land in the same order on both devices,
 		 * then every write goes to both.  A job that is over would
-		 * never copy a region the dest missed, a paused one not soon.
+		 * never copy a region the dest missed; one that a policy kept
+		 * (ready, trying complete each second) only before its next try.
 		 */
 		doubt = jm_flag_in_doubt(jm);
 		if (doubt && (jm_has_overlapping_writer(jm, jb) || jm_overlaps_waiting(jm, jb))) {
