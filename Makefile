@@ -6,7 +6,8 @@
 #                   and the dmtool binary (KVER=... picks one kernel)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make check      deps, build, host unit tests, then the suites inside a VM
-#                   of each kernel; the last line is "N passed, N failed"
+#                   of each kernel, both at once (JM_PARALLEL=0: one after
+#                   the other); the last line is "N passed, N failed"
 #   make demo       a live mirror of a mounted file system, in a VM
 #   make bench      copy throughput and IOPS ratios, in one VM run
 #   make stress     random faults and controls under a verified load, then

@@ -36,9 +36,9 @@ run_suite() {
 	local name=$1
 	shift
 	local start=$SECONDS
-	timeout --kill-after=10 "${JM_SUITE_TIMEOUT:-600}" "$@" >"$res/$name.tap" 2>&1
+	timeout --kill-after=10 "${JM_SUITE_TIMEOUT:-900}" "$@" >"$res/$name.tap" 2>&1
 	local rc=$?
-	[ $rc -eq 124 ] && echo "not ok - $name timed out after ${JM_SUITE_TIMEOUT:-600}s" >>"$res/$name.tap"
+	[ $rc -eq 124 ] && echo "not ok - $name timed out after ${JM_SUITE_TIMEOUT:-900}s" >>"$res/$name.tap"
 	echo "guest: $name exit $rc in $((SECONDS - start))s"
 }
 

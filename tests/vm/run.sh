@@ -10,6 +10,7 @@
 # killed, and a guest that panics, oopses or times out is a failure
 # (exit 124 for a timeout, 125 for a guest that died without a status).
 # -l shows the guest's console live as well (quiet kernel), for demos.
+# JM_QEMU_SMP sets the guest's CPUs (2 unless set).
 # JM_KERNEL_ARGS adds to the guest kernel's command line, e.g.
 # "slub_debug=FZPU page_poison=1" to have the slab allocator check every
 # object for overruns, double frees and writes after free.
@@ -67,7 +68,7 @@ cpu=${JM_QEMU_CPU:-$cpu}
 # "dmsetup version" 4.4 s instead of 8.0 s; the suites run hundreds of
 # such short programs.
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	-accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
+	-accel "$accel" -cpu "$cpu" -smp "${JM_QEMU_SMP:-2}" -m "$mem" \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${serial[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
