@@ -59,7 +59,7 @@ for k in "$@"; do
 	rc=125 secs=? cpus=?
 	[ -s "$results/$k.rc" ] && read -r rc secs cpus <"$results/$k.rc"
 	[ "$rc" -ne 0 ] && failed_runs=$((failed_runs + 1))
-	"$top/tests/tap-summary.sh" "kernel $k (${secs}s, $cpus CPUs)" "$results/$k"/*.tap
+	"$top/tests/tap-summary.sh" "kernel $k (${secs}s, $cpus CPU$([ "$cpus" = 1 ] || echo s))" "$results/$k"/*.tap
 done
 
 read -r p f s < <(awk '{ p += $1; f += $2; s += $3 } END { printf "%d %d %d\n", p, f, s }' "$TAP_TOTALS")
