@@ -292,7 +292,7 @@ struct jobmirror {
 	unsigned long bg_writes;
 	struct bio_list retry;
 	struct bio_list hold;
-	/* A job over, the flag in doubt: writes waiting for one they overlap. */
+	/* The flag in doubt (jm_flag_in_doubt()): writes waiting for one they overlap. */
 	struct bio_list after_writer;
 	/* Stream: writes waiting for an urgent copy, flushes for a commit. */
 	struct bio_list hydrate;
