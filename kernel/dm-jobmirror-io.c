@@ -24,7 +24,9 @@
  *   (jm_flag_in_doubt()), a mirror stays in SYNC, also once its job is
  *   over (see jm_route_alone()), and every write goes to both devices;
  *   one that overlaps a write in flight (or one waiting) waits on
- *   jobmirror.after_writer until a write finishes.
+ *   jobmirror.after_writer until a write finishes.  That wait ends: the
+ *   first write to wait found a tracked write in flight, and the end of
+ *   any tracked write sends every waiting one again.
  * - HOLD: complete or cancel waits for the writes in flight to drain
  *   and flushes the dest; new writes wait on jobmirror.hold meanwhile.
  * - SOURCE / DEST: the job is over; everything goes to that device.  A
@@ -84,16 +86,11 @@ static bool jm_writer_done_kick(struct jobmirror *jm, struct jm_bio *jb)
  */
 static bool jm_overlaps_waiting(struct jobmirror *jm, struct jm_bio *jb)
 {
-	sector_t start = jb->iter.bi_sector, end = start + (jb->iter.bi_size >> SECTOR_SHIFT);
-	struct jm_bio *w;
 	struct bio *bio;
 
-	bio_list_for_each(bio, &jm->after_writer) {
-		w = jm_bio_data(bio);
-		if (w->iter.bi_sector < end &&
-		    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
+	bio_list_for_each(bio, &jm->after_writer)
+		if (jm_writes_overlap(jm_bio_data(bio), jb))
 			return true;
-	}
 	return false;
 }
 

@@ -202,7 +202,6 @@ bool jm_has_writers(struct jobmirror *jm, unsigned long first, unsigned long las
  */
 bool jm_has_overlapping_writer(struct jobmirror *jm, struct jm_bio *jb)
 {
-	sector_t start = jb->iter.bi_sector, end = start + (jb->iter.bi_size >> SECTOR_SHIFT);
 	bool all = jb->last - jb->first >= JM_WRITER_BUCKETS - 1;
 	unsigned long i, n = all ? JM_WRITER_BUCKETS : jb->last - jb->first + 1;
 	struct jm_bio *w;
@@ -212,8 +211,7 @@ bool jm_has_overlapping_writer(struct jobmirror *jm, struct jm_bio *jb)
 		return false;
 	for (i = 0; i < n; i++)
 		hlist_for_each_entry(w, all ? &jm->writers[i] : jm_bucket(jm, jb->first + i), node)
-			if (w->iter.bi_sector < end &&
-			    start < w->iter.bi_sector + (w->iter.bi_size >> SECTOR_SHIFT))
+			if (jm_writes_overlap(w, jb))
 				return true;
 	hlist_for_each_entry(w, &jm->wide_writers, node)
 		if (w->first <= jb->last && jb->first <= w->last)

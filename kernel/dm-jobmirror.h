@@ -479,6 +479,13 @@ static inline bool jm_flag_in_doubt(struct jobmirror *jm)
 	return READ_ONCE(jm->meta_says_completed) && !jm->pivot_durable;
 }
 
+/* Whether two user writes' sectors (jm_bio.iter, kept at map) overlap. */
+static inline bool jm_writes_overlap(const struct jm_bio *a, const struct jm_bio *b)
+{
+	return a->iter.bi_sector < bvec_iter_end_sector(b->iter) &&
+	       b->iter.bi_sector < bvec_iter_end_sector(a->iter);
+}
+
 /*
  * Take every bio of @from, a list under jobmirror.lock, to send them
  * outside the lock.

@@ -57,7 +57,11 @@ wait
 for k in "$@"; do
 	echo "== kernel $k: guest suites"
 	rc=125 secs=? cpus=?
-	[ -s "$results/$k.rc" ] && read -r rc secs cpus <"$results/$k.rc"
+	if [ -s "$results/$k.rc" ]; then
+		read -r rc secs cpus <"$results/$k.rc"
+	else
+		echo "not ok - the $k guest left no status" >"$results/$k/zz-vm.tap"
+	fi
 	[ "$rc" -ne 0 ] && failed_runs=$((failed_runs + 1))
 	"$top/tests/tap-summary.sh" "kernel $k (${secs}s, $cpus CPU$([ "$cpus" = 1 ] || echo s))" "$results/$k"/*.tap
 done
