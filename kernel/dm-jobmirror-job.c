@@ -915,31 +915,40 @@ static void jm_resume_job(struct jobmirror *jm)
  * @jm: the target.
  * @msg: the message.
  * @arg: its number argument (set_speed).
+ * @why: set to why the message was refused, for the kernel log.
  *
  * Return: 0, or -EBUSY if the message is not valid in the current state.
  */
-int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
+int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg,
+		   const char **why)
 {
 	enum dm_jobmirror_state st;
-	bool ending;
-	int r = 0;
 
+	*why = NULL;
 	spin_lock_irq(&jm->lock);
 	st = jm->state;
-	ending = jm->cancel_requested || jm->complete_requested;
 	switch (msg) {
 	case DM_JOBMIRROR_MSG_PAUSE:
-		if ((st != DM_JOBMIRROR_STATE_RUNNING && st != DM_JOBMIRROR_STATE_READY) ||
-		    jm->pause_requested || ending)
-			r = -EBUSY;
-		else
-			jm->pause_requested = true;
-		if (!r)
-			jm_meta_state_changed(jm);
+		/*
+		 * A pending complete pauses too (standby) and goes on after
+		 * resume, but not once its completed flag is being committed.
+		 */
+		if (st != DM_JOBMIRROR_STATE_RUNNING && st != DM_JOBMIRROR_STATE_READY)
+			*why = "valid in running, ready";
+		else if (jm->pause_requested)
+			*why = "a pause is already pending";
+		else if (jm->cancel_requested)
+			*why = "a cancel is under way";
+		else if (jm->meta_completed)
+			*why = "the pivot is being committed";
+		if (*why)
+			break;
+		jm->pause_requested = true;
+		jm_meta_state_changed(jm);
 		break;
 	case DM_JOBMIRROR_MSG_RESUME:
 		if (st != DM_JOBMIRROR_STATE_PAUSED && st != DM_JOBMIRROR_STATE_STANDBY)
-			r = -EBUSY;
+			*why = "valid in paused, standby";
 		else
 			jm_resume_job(jm);
 		break;
@@ -948,10 +957,14 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 		 * A pending complete may still be turned into a cancel, but not
 		 * once the completed flag is being committed.
 		 */
-		if (!jm_live(st) || jm->cancel_requested || jm->meta_completed) {
-			r = -EBUSY;
+		if (!jm_live(st))
+			*why = "the job is over";
+		else if (jm->cancel_requested)
+			*why = "a cancel is already under way";
+		else if (jm->meta_completed)
+			*why = "the pivot is being committed";
+		if (*why)
 			break;
-		}
 		jm->complete_requested = false;
 		if (st == DM_JOBMIRROR_STATE_PAUSED || st == DM_JOBMIRROR_STATE_STANDBY)
 			jm_resume_job(jm);
@@ -959,11 +972,17 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 		jm->cancel_requested = true;
 		break;
 	case DM_JOBMIRROR_MSG_COMPLETE:
-		if ((st != DM_JOBMIRROR_STATE_READY && st != DM_JOBMIRROR_STATE_STANDBY) ||
-		    ending) {
-			r = -EBUSY;
+		/* In standby a pending complete is resumed as a new one is. */
+		if (jm_stream(jm))
+			*why = "a stream completes by itself once populated";
+		else if (st != DM_JOBMIRROR_STATE_READY && st != DM_JOBMIRROR_STATE_STANDBY)
+			*why = "valid in ready, standby";
+		else if (jm->cancel_requested)
+			*why = "a cancel is under way";
+		else if (jm->complete_requested && st == DM_JOBMIRROR_STATE_READY)
+			*why = "a complete is already under way";
+		if (*why)
 			break;
-		}
 		if (st == DM_JOBMIRROR_STATE_STANDBY)
 			jm_resume_job(jm);
 		jm->pause_requested = false;
@@ -971,22 +990,22 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg)
 		break;
 	case DM_JOBMIRROR_MSG_SET_SPEED:
 		if (!jm_live(st)) {
-			r = -EBUSY;
+			*why = "the job is over";
 			break;
 		}
 		jm->speed = arg;
 		jm_rl_reset(jm);
 		break;
 	default:
-		r = -EBUSY;
+		*why = "not a job message";
 		break;
 	}
 	spin_unlock_irq(&jm->lock);
-	if (!r) {
-		cancel_delayed_work(&jm->delayed);
-		jm_job_kick(jm);
-	}
-	return r;
+	if (*why)
+		return -EBUSY;
+	cancel_delayed_work(&jm->delayed);
+	jm_job_kick(jm);
+	return 0;
 }
 
 /* --- suspend and resume --- */

@@ -360,6 +360,7 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct jobmirror *jm = ti->private;
 	char name[DM_NAME_LEN];
+	const char *why;
 	unsigned int msg;
 	u64 speed = 0;
 	int r;
@@ -384,15 +385,17 @@ static int jm_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return -EINVAL;
 	}
 
-	if (msg == DM_JOBMIRROR_MSG_CONTINUE)
+	if (msg == DM_JOBMIRROR_MSG_CONTINUE) {
 		r = jm_uio_continue(jm);
-	else
-		r = jm_job_message(jm, msg, speed);
+		why = "valid when io is stopped";
+	} else {
+		r = jm_job_message(jm, msg, speed, &why);
+	}
 	if (r == -EBUSY) {
 		jm_log_name(jm, name);
-		DMWARN_LIMIT("%s: message '%s' is not valid in state %s, io %s", name, argv[0],
-			     jm_state_names[READ_ONCE(jm->state)],
-			     jm_io_names[READ_ONCE(jm->io_state)]);
+		DMWARN_LIMIT("%s: message '%s' is not valid in state %s, io %s: %s", name,
+			     argv[0], jm_state_names[READ_ONCE(jm->state)],
+			     jm_io_names[READ_ONCE(jm->io_state)], why);
 	}
 	return r;
 }

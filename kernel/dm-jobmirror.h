@@ -402,7 +402,8 @@ bool jm_job_flag_taken_back(struct jobmirror *jm);
 void jm_job_presuspend(struct jobmirror *jm);
 void jm_job_postsuspend(struct jobmirror *jm);
 void jm_job_resume(struct jobmirror *jm);
-int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg);
+int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg,
+		   const char **why);
 void jm_job_error(struct jobmirror *jm, int op, int err, sector_t sector);
 
 /* dm-jobmirror-io.c */

@@ -48,7 +48,10 @@ setup() {
 		msg_fails jmb-msg "Device or resource busy" "$m"
 	done
 	run log_since_start
-	[[ "$output" == *"jmb-msg: message 'complete' is not valid in state paused"* ]]
+	# Each line says why.
+	[[ "$output" == *"jmb-msg: message 'pause' is not valid in state paused, io running: valid in running, ready"* ]]
+	[[ "$output" == *"jmb-msg: message 'complete' is not valid in state paused, io running: valid in ready, standby"* ]]
+	[[ "$output" == *"jmb-msg: message 'continue' is not valid in state paused, io running: valid when io is stopped"* ]]
 	[ "$(status_word jmb-msg 2)" = paused ]
 }
 

@@ -882,6 +882,16 @@ pivot_commit_slow() {
 	delay_busy jmb-meta 5
 }
 
+@test "pause and cancel are refused while the pivot is being committed" {
+	pivot_commit_slow
+	msg_fails jmb-m "Device or resource busy" pause
+	msg_fails jmb-m "Device or resource busy" cancel
+	wait_state jmb-m completed 10
+	run log_since_start
+	[[ "$output" == *"jmb-m: message 'pause' is not valid in state ready, io running: the pivot is being committed"* ]]
+	[[ "$output" == *"jmb-m: message 'cancel' is not valid in state ready, io running: the pivot is being committed"* ]]
+}
+
 # held_write_and_suspend: a write of random data at 4 KiB block 2000,
 # held by the pivot, then a suspend of jmb-m; sets writer and suspender.
 held_write_and_suspend() {
@@ -1172,6 +1182,39 @@ source_flush_fails() {
 	dmsetup message jmb-m 0 complete
 	wait_state jmb-m completed 10
 	[ "$(sum_dev /dev/ram1 64)" = "$(sum_dev /dev/ram0 64)" ]
+}
+
+@test "pause while complete is under way gives standby; resume or complete goes on, cancel replaces it" {
+	modprobe dm-delay
+	cache_dev jmb-c1 65
+	local next want
+	for next in resume complete cancel; do
+		# Flushes of the dest take 1 s: complete waits for one.
+		dmsetup create jmb-slow --table \
+			"0 $LEN delay $CACHE_DEV 0 0 $CACHE_DEV 0 0 $CACHE_DEV 0 1000"
+		jm_create jmb-m $LEN mirror /dev/ram0 /dev/mapper/jmb-slow - 128
+		wait_state jmb-m ready
+		dmsetup message jmb-m 0 complete
+		msg_fails jmb-m "Device or resource busy" complete
+		dmsetup message jmb-m 0 pause
+		msg_fails jmb-m "Device or resource busy" pause
+		wait_state jmb-m standby 10
+		# The complete waits: writes go to both devices meanwhile.
+		fill_random /dev/mapper/jmb-m 2
+		sleep 1
+		[ "$(status_word jmb-m 2)" = standby ]
+		[ "$(status_word jmb-m 4)" = 0/1024 ]
+		dmsetup message jmb-m 0 $next
+		want=completed
+		[ $next = cancel ] && want=cancelled
+		wait_state jmb-m $want 10
+		[ "$(sum_dev /dev/mapper/jmb-slow 64)" = "$(sum_dev /dev/ram0 64)" ]
+		dmsetup remove jmb-m
+		dmsetup remove jmb-slow
+	done
+	run log_since_start
+	[[ "$output" == *"jmb-m: message 'complete' is not valid in state ready, io running: a complete is already under way"* ]]
+	[[ "$output" == *"jmb-m: message 'pause' is not valid in state ready, io running: a pause is already pending"* ]]
 }
 
 @test "start_paused starts the job paused" {

@@ -191,6 +191,8 @@ expect_sum() {
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
 	[ "$(status_word jmb-s 2)" = paused ]
 	msg_fails jmb-s "Device or resource busy" complete
+	run log_since_start
+	[[ "$output" == *"jmb-s: message 'complete' is not valid in state paused, io running: a stream completes by itself once populated"* ]]
 	dmsetup message jmb-s 0 set_speed 4194304
 	dmsetup message jmb-s 0 resume
 	[ "$(status_word jmb-s 2)" = running ]
