@@ -151,14 +151,14 @@ static bool jm_hang_error(blk_status_t status)
 }
 
 /*
- * While io is stopped only the bios already in the hang go on with it.
- * Caller holds jm->lock.
+ * Also while io is stopped: a bio that was in flight at the stop and
+ * fails with a path error hangs, io staying stopped.  Caller holds
+ * jm->lock.
  */
 static bool jm_hang_applies(struct jobmirror *jm, struct jm_bio *jb, blk_status_t status)
 {
 	return jm->cfg.io_hang_timeout && jm_hang_error(status) && !jm->suspend_flush &&
-	       !jm->hang_expired && (jm->io_state != DM_JOBMIRROR_IO_STOPPED || jb->in_hang) &&
-	       !(jb->bi_opf & REQ_RAHEAD);
+	       !jm->hang_expired && !(jb->bi_opf & REQ_RAHEAD);
 }
 
 /* The policy for an error of @op; caller holds jm->lock. */
@@ -287,6 +287,7 @@ static unsigned long jm_hang_next(struct jobmirror *jm, unsigned long now)
 static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t status)
 {
 	struct jm_bio *jb = jm_bio_data(bio);
+	bool first = !jm->nr_in_hang;
 
 	jb->hang_status = status;
 	if (!jb->in_hang) {
@@ -295,14 +296,21 @@ static void jm_hang_hold(struct jobmirror *jm, struct bio *bio, blk_status_t sta
 	}
 	bio_list_add(&jm->hung, bio);
 	jm->nr_hung++;
-	/* Hung already, or stopped with this bio's hang going on. */
-	if (jm->io_state == DM_JOBMIRROR_IO_RUNNING) {
-		/* The gate stays: a mapper may have read io as running. */
-		jm->io_state = DM_JOBMIRROR_IO_HUNG;
+	/*
+	 * A new hang: io running, or stopped with no hang going on (io stays
+	 * stopped, with the stop's reason).  Else this bio joins the hang,
+	 * or is one of its retries.
+	 */
+	if (jm->io_state == DM_JOBMIRROR_IO_RUNNING ||
+	    (jm->io_state == DM_JOBMIRROR_IO_STOPPED && first)) {
+		if (jm->io_state == DM_JOBMIRROR_IO_RUNNING) {
+			/* The gate stays: a mapper may have read io as running. */
+			jm->io_state = DM_JOBMIRROR_IO_HUNG;
+			jm->stop_op = jm_bio_op(jb);
+			jm->stop_errno = blk_status_to_errno(status);
+		}
 		jm->hang_op = jm_bio_op(jb);
 		jm->hang_errno = blk_status_to_errno(status);
-		jm->stop_op = jm->hang_op;
-		jm->stop_errno = jm->hang_errno;
 		jm->hang_start = jiffies;
 		jm->hang_sector = jb->iter.bi_sector;
 		jm->hang_unrecovered = false;

@@ -330,6 +330,62 @@ hang_then_stop() {
 	[ "$(events_of IO_CONTINUED | wc -l)" -eq 3 ]
 }
 
+# src_table FIRST_MIB_SEGMENT: jmb-src's first MiB is that segment; the
+# rest is the thin volume, with no delay.
+src_table() {
+	printf '0 2048 %s\n2048 %d linear /dev/mapper/jmb-thin 2048\n' "$1" $((LEN - 2048)) |
+		set_table jmb-src
+}
+
+@test "a read in flight at a stop that then fails with EIO hangs too: io stays stopped, the read succeeds once its path is back" {
+	modprobe dm-delay
+	thin_setup 2
+	# The pool's 32 blocks all in use: a write to a new one fails with ENOSPC.
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k count=32 oflag=direct status=none
+	# jmb-src's first MiB answers each I/O after 1 s, with EIO.
+	dmsetup create jmb-err --table "0 2048 error"
+	src_table "delay /dev/mapper/jmb-err 0 1000"
+	hang_job jmb-m 20 start_paused
+	watch_start jmb-m
+	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/r" bs=4k skip=1 count=1 iflag=direct \
+		status=none &
+	reader=$!
+	sleep 0.3
+	# The write fails at once and stops io (werror enospc) while the read
+	# is in the delay; then the read fails too.
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
+	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek=8192 oflag=direct \
+		status=none &
+	stopper=$!
+	wait_io jmb-m stopped
+	sleep 2
+	# The read is held and retried, not failed; io stays stopped.
+	kill -0 $reader
+	kill -0 $stopper
+	[ "$(status_word jmb-m 6)" = stopped ]
+	[ "$(status_word jmb-m 7)" -eq 2 ]
+	[ "$(status_word jmb-m 11)" = write:enospc ]
+	src_table "linear /dev/ram0 0"
+	wait_gone $reader
+	[ "$(md5sum <"$BATS_TEST_TMPDIR/r")" = \
+	  "$(dd if=/dev/ram0 bs=4k skip=1 count=1 iflag=direct status=none | md5sum)" ]
+	[ "$(status_word jmb-m 6)" = stopped ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	kill -0 $stopper
+	thin_grow 4
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	[ "$(block_md5 /dev/mapper/jmb-thin 8192)" = \
+	  "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	wait_io jmb-m running
+	watch_stop
+	[ "$(event_fields IO_ERROR operation action reason)" = "write stop enospc" ]
+	[ "$(event_fields IO_HANG operation reason sector)" = "read eio 8" ]
+	[ "$(events_of IO_HANG_RECOVERED | wc -l)" -eq 1 ]
+	[ "$(events_of IO_HANG_TIMEOUT | wc -l)" -eq 0 ]
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 1 ]
+}
+
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
 	modprobe dm_delay
 	hang_job jmb-m 1 start_paused werror stop
