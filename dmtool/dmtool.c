@@ -614,6 +614,16 @@ static void add_opt(char *buf, size_t sz, unsigned int *nwords, const char *key,
 	}
 }
 
+/* Add "key value" for a number, in the plain digits the kernel reads. */
+static void add_num_opt(char *buf, size_t sz, unsigned int *nwords, const char *key,
+			uint64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	add_opt(buf, sz, nwords, key, num);
+}
+
 static int device_sectors(const char *path, uint64_t *sectors)
 {
 	uint64_t bytes;
@@ -651,7 +661,8 @@ static int cmd_create(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = NULL, *source = NULL, *dest = NULL, *meta = DM_JOBMIRROR_NO_METADATA;
-	char optwords[512] = "", num[32], reason[256], *params;
+	const char *copy_mode = NULL;
+	char optwords[512] = "", reason[256], *params;
 	uint64_t region = 64 * 1024, v, sectors = 0;
 	unsigned int nwords = 0, seen = 0;
 	struct jm_device dev;
@@ -692,9 +703,8 @@ static int cmd_create(int argc, char **argv)
 			if (jm_parse_size(optarg, 1, &v))
 				return usage_error("create: --speed '%s' is not a rate (bytes/s, K/M/G suffixes)",
 						   optarg);
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-			add_opt(optwords, sizeof(optwords), &nwords,
-				jm_opt_names[DM_JOBMIRROR_OPT_SPEED], num);
+			add_num_opt(optwords, sizeof(optwords), &nwords,
+				    jm_opt_names[DM_JOBMIRROR_OPT_SPEED], v);
 			break;
 		case OPT_ON_SOURCE_ERROR:
 		case OPT_ON_TARGET_ERROR:
@@ -707,21 +717,26 @@ static int cmd_create(int argc, char **argv)
 			add_opt(optwords, sizeof(optwords), &nwords, key, optarg);
 			break;
 		case OPT_IO_HANG_TIMEOUT:
+			if (jm_parse_uint(optarg, DM_JOBMIRROR_MAX_IO_HANG_TIMEOUT, &v))
+				return usage_error("create: --io-hang-timeout '%s': seconds, 0 to %u",
+						   optarg, DM_JOBMIRROR_MAX_IO_HANG_TIMEOUT);
+			add_num_opt(optwords, sizeof(optwords), &nwords,
+				    jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_TIMEOUT], v);
+			break;
 		case OPT_IO_HANG_INTERVAL:
-			key = c == OPT_IO_HANG_TIMEOUT ?
-			      jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_TIMEOUT] :
-			      jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_INTERVAL];
-			if (jm_parse_uint(optarg, UINT32_MAX, &v))
-				return usage_error("create: --%s '%s' is not a number",
-						   opts[c - OPT_MODE].name, optarg);
-			/* The value, not the text: 007 would be the kernel's to read. */
-			snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-			add_opt(optwords, sizeof(optwords), &nwords, key, num);
+			if (jm_parse_uint(optarg, DM_JOBMIRROR_MAX_IO_HANG_INTERVAL, &v) ||
+			    v < DM_JOBMIRROR_MIN_IO_HANG_INTERVAL)
+				return usage_error("create: --io-hang-interval '%s': milliseconds, %u to %u",
+						   optarg, DM_JOBMIRROR_MIN_IO_HANG_INTERVAL,
+						   DM_JOBMIRROR_MAX_IO_HANG_INTERVAL);
+			add_num_opt(optwords, sizeof(optwords), &nwords,
+				    jm_opt_names[DM_JOBMIRROR_OPT_IO_HANG_INTERVAL], v);
 			break;
 		case OPT_COPY_MODE:
 			if (jm_lookup(optarg, jm_copy_mode_names, DM_JOBMIRROR_NR_COPY_MODES) < 0)
 				return usage_error("create: --copy-mode '%s': use background or write_blocking",
 						   optarg);
+			copy_mode = optarg;
 			add_opt(optwords, sizeof(optwords), &nwords,
 				jm_opt_names[DM_JOBMIRROR_OPT_COPY_MODE], optarg);
 			break;
@@ -746,6 +761,12 @@ static int cmd_create(int argc, char **argv)
 				   name, JM_NAME_MAX - 1);
 	if (!mode || !source || !dest)
 		return usage_error("create: --mode, --source and --dest are required");
+	if (!strcmp(mode, jm_mode_names[DM_JOBMIRROR_MODE_STREAM]) &&
+	    !strcmp(meta, DM_JOBMIRROR_NO_METADATA))
+		return usage_error("create: --mode stream needs --metadata");
+	if (!strcmp(mode, jm_mode_names[DM_JOBMIRROR_MODE_STREAM]) && copy_mode &&
+	    !strcmp(copy_mode, jm_copy_mode_names[DM_JOBMIRROR_COPY_WRITE_BLOCKING]))
+		return usage_error("create: --copy-mode write_blocking is for --mode mirror only");
 
 	r = device_sectors(source, &sectors);
 	if (r) {

@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <unistd.h>
 #include <syslog.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <libdevmapper.h>
 
 #include "jmdm.h"
@@ -93,6 +95,15 @@ static bool device_exists(const char *name)
 	return r;
 }
 
+/* Whether @name is a path to something that is not a dm device (/dev/sda). */
+static bool not_dm_path(const char *name)
+{
+	struct stat st;
+
+	return strchr(name, '/') && !stat(name, &st) &&
+	       (!S_ISBLK(st.st_mode) || !dm_is_dm_major(major(st.st_rdev)));
+}
+
 enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 {
 	enum jm_get_result res = JM_GET_FAILED;
@@ -106,6 +117,8 @@ enum jm_get_result jm_dm_get(const char *name, struct jm_device *dev)
 	if (strlen(name) >= (strchr(name, '/') ? PATH_MAX : sizeof(dev->name)))
 		return JM_GET_NO_DEVICE;
 	info = run_task(DM_DEVICE_INFO, name);
+	if (!info && not_dm_path(name))
+		return JM_GET_NOT_JOBMIRROR;
 	if (!info)
 		return device_exists(name) ? JM_GET_FAILED : JM_GET_NO_DEVICE;
 	if (!dm_task_get_info(info, &di))

@@ -126,6 +126,22 @@ setup() {
 		--speed 1M --speed 2M
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "dmtool: create: --speed given twice" ]
+	# What the kernel would refuse, dmtool refuses first and says why.
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 \
+		--io-hang-timeout 86401
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: --io-hang-timeout '86401': seconds, 0 to 86400" ]
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest /dev/ram1 \
+		--io-hang-interval 0
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: --io-hang-interval '0': milliseconds, 1 to 3600000" ]
+	run "$DMTOOL" create jmb-d --mode stream --source /dev/ram0 --dest /dev/ram1
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: --mode stream needs --metadata" ]
+	run "$DMTOOL" create jmb-d --mode stream --source /dev/ram0 --dest /dev/ram1 \
+		--metadata /dev/ram2 --copy-mode write_blocking
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "dmtool: create: --copy-mode write_blocking is for --mode mirror only" ]
 	run "$DMTOOL" create jmb/d --mode mirror --source /dev/ram0 --dest /dev/ram1
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "dmtool: create: 'jmb/d' is not a device name (1 to 127 characters, no '/')" ]
@@ -180,8 +196,16 @@ setup() {
 		[ "$output" = "dmtool: $cmd jmb-nothere: no such device" ]
 		run "$DMTOOL" $cmd jmb-lin
 		[ "$status" -eq 3 ]
+		# A path to a device that is not a dm device at all.
+		run "$DMTOOL" $cmd /dev/ram3
+		[ "$status" -eq 3 ]
+		[ "$output" = "dmtool: $cmd /dev/ram3: not a jobmirror device" ]
 	done
+	run "$DMTOOL" status /dev/ram3
+	[ "$status" -eq 3 ]
 	run "$DMTOOL" set-speed jmb-nothere 1M
+	[ "$status" -eq 3 ]
+	run "$DMTOOL" set-speed /dev/ram3 1M
 	[ "$status" -eq 3 ]
 	run "$DMTOOL" set-speed jmb-lin 1Q
 	[ "$status" -eq 2 ]
