@@ -910,6 +910,13 @@ static void jm_resume_job(struct jobmirror *jm)
 	jm_event(jm, DM_JOBMIRROR_EVENT_JOB_RESUMED);
 }
 
+/* Why a message is refused while the completed flag is being committed. */
+static const char *jm_completing_why(struct jobmirror *jm)
+{
+	return jm_stream(jm) ? "the stream's completion is being committed" :
+			       "the pivot is being committed";
+}
+
 /**
  * jm_job_message() - carry out a job message.
  * @jm: the target.
@@ -940,7 +947,7 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg,
 		else if (jm->cancel_requested)
 			*why = "a cancel is under way";
 		else if (jm->meta_completed)
-			*why = "the pivot is being committed";
+			*why = jm_completing_why(jm);
 		if (*why)
 			break;
 		jm->pause_requested = true;
@@ -962,7 +969,7 @@ int jm_job_message(struct jobmirror *jm, enum dm_jobmirror_msg msg, u64 arg,
 		else if (jm->cancel_requested)
 			*why = "a cancel is already under way";
 		else if (jm->meta_completed)
-			*why = "the pivot is being committed";
+			*why = jm_completing_why(jm);
 		if (*why)
 			break;
 		jm->complete_requested = false;

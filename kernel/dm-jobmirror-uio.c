@@ -25,7 +25,9 @@
  * - stop: the bio is held on jobmirror.held and io is "stopped" until
  *   the message "continue" sends the held bios again.  Bios in a hang
  *   (jm_bio.in_hang) failed before: they go on with it, up to their own
- *   timeout and policy;
+ *   timeout and policy.  A bio in flight at the stop that then fails
+ *   with a path error joins that hang, or starts one while io stays
+ *   stopped;
  * - enospc: stop for ENOSPC, report otherwise.
  *
  * Ordering: while io is hung or stopped, and after "continue" until the
