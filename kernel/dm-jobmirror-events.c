@@ -273,7 +273,7 @@ static void jm_log_error(struct jobmirror *jm, const struct jm_ev *ev)
 	if (ev->type == DM_JOBMIRROR_EVENT_IO_HANG)
 		what = "held, retrying";
 	else if (ev->type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED)
-		what = "retries succeeded";
+		what = "the hang is over";
 	jm_log_name(jm, name);
 	DMWARN("%s: %s: %s %s at sector %llu: %s%s", name, jm_event_names[ev->type],
 	       jm_op_names[ev->op], jm_errno_name(ev->err), (u64)ev->sector,

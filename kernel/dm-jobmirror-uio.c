@@ -247,6 +247,17 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 		 * retried, up to their own timeout and policy.
 		 */
 		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
+			/*
+			 * The last bio of a hang failed with another error
+			 * (ENOSPC, say): the device answers, the hang is over.
+			 */
+			if (jm->io_state == DM_JOBMIRROR_IO_HUNG && !jm->nr_in_hang &&
+			    !jm->hang_unrecovered) {
+				jm->hang_unrecovered = true;
+				jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
+					       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno,
+					       jm->hang_sector);
+			}
 			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
 			jm->stop_op = op;
 			jm->stop_errno = err;

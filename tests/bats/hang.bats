@@ -386,6 +386,37 @@ src_table() {
 	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 1 ]
 }
 
+@test "a hung write whose retry fails with ENOSPC: the hang is over (IO_HANG_RECOVERED), then werror enospc stops io" {
+	modprobe dm-delay
+	thin_setup 2
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k count=32 oflag=direct status=none
+	src_table error
+	hang_job jmb-m 20 start_paused
+	watch_start jmb-m
+	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/b"
+	dd if="$BATS_TEST_TMPDIR/b" of=/dev/mapper/jmb-m bs=4k seek=1 oflag=direct status=none &
+	stopper=$!
+	wait_io jmb-m hung
+	# The path is back, onto a block the full pool cannot give.
+	src_table "linear /dev/mapper/jmb-thin 65536"
+	wait_io jmb-m stopped
+	[ "$(status_word jmb-m 11)" = write:enospc ]
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	kill -0 $stopper
+	thin_grow 4
+	dmsetup message jmb-m 0 continue
+	wait_gone $stopper
+	[ "$(block_md5 /dev/mapper/jmb-thin 8193)" = \
+	  "$(md5sum <"$BATS_TEST_TMPDIR/b" | cut -d' ' -f1)" ]
+	wait_io jmb-m running
+	watch_stop
+	[ "$(jq -r .event "$JM_EVENTS" | grep '^IO_' | tr '\n' ' ')" = \
+	  "IO_HANG IO_HANG_RECOVERED IO_ERROR IO_CONTINUED " ]
+	[ "$(event_fields IO_ERROR operation action reason)" = "write stop enospc" ]
+	run log_since_start
+	[[ "$output" == *"jmb-m: IO_HANG_RECOVERED: write eio at sector 8: the hang is over"* ]]
+}
+
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
 	modprobe dm_delay
 	hang_job jmb-m 1 start_paused werror stop
