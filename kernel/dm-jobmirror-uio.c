@@ -199,6 +199,13 @@ static void jm_uio_mark_retry(struct jobmirror *jm, struct bio_list *list)
 	}
 }
 
+/* The hang is over: IO_HANG_RECOVERED, with its first failure.  Caller holds jm->lock. */
+static void jm_hang_recovered_event(struct jobmirror *jm)
+{
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
+		       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno, jm->hang_sector);
+}
+
 /*
  * No failed bio is held or being sent again any more: io runs, and the
  * bios that waited go to the worker.  Returns true when the worker must
@@ -211,9 +218,7 @@ static bool jm_uio_check_release(struct jobmirror *jm)
 	if (jm->io_state == DM_JOBMIRROR_IO_HUNG) {
 		jm_uio_set_running(jm, false);
 		if (!jm->hang_unrecovered)
-			jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
-				       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno,
-				       jm->hang_sector);
+			jm_hang_recovered_event(jm);
 	} else if (jm->io_state == DM_JOBMIRROR_IO_RUNNING && jm->gate) {
 		WRITE_ONCE(jm->gate, false);
 	} else {
@@ -254,9 +259,7 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 			if (jm->io_state == DM_JOBMIRROR_IO_HUNG && !jm->nr_in_hang &&
 			    !jm->hang_unrecovered) {
 				jm->hang_unrecovered = true;
-				jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
-					       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno,
-					       jm->hang_sector);
+				jm_hang_recovered_event(jm);
 			}
 			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
 			jm->stop_op = op;
@@ -462,8 +465,7 @@ static void jm_hang_recovered_stopped(struct jobmirror *jm)
 		return;
 	/* Once: a later success has no hang to end. */
 	jm->hang_unrecovered = true;
-	jm_event_error(jm, DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED, jm->hang_op,
-		       DM_JOBMIRROR_POLICY_REPORT, jm->hang_errno, jm->hang_sector);
+	jm_hang_recovered_event(jm);
 }
 
 /**
