@@ -655,8 +655,14 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	jm->nr_hung = 0;
 	jm->nr_held = 0;
 	jm->nr_waiting = 0;
-	if (!noflush)
+	if (!noflush) {
+		bool was_held = jm->io_state != DM_JOBMIRROR_IO_RUNNING;
+
 		jm_uio_set_running(jm, false);
+		/* Sent once more, as by continue: say so (status first). */
+		if (was_held)
+			jm_event(jm, DM_JOBMIRROR_EVENT_IO_CONTINUED);
+	}
 	spin_unlock_irq(&jm->lock);
 
 	if (!noflush) {

@@ -303,6 +303,7 @@ job() {
 @test "suspend with held writes: flushing fails them in bounded time, noflush plus reload releases them" {
 	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
 	job jmb-m werror stop
+	watch_start jmb-m
 	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=$((BAD / 8)) oflag=direct status=none &
 	a=$!
 	wait_io jmb-m stopped
@@ -310,8 +311,13 @@ job() {
 	rc=0
 	wait $a || rc=$?
 	[ "$rc" -ne 0 ]
+	# io runs again, and an event says so (the write failed: report).
+	[ "$(status_word jmb-m 6)" = running ]
 	dmsetup resume jmb-m
 	[ "$(status_word jmb-m 6)" = running ]
+	watch_stop
+	[ "$(jq -r .event "$JM_EVENTS" | tr '\n' ' ')" = "IO_ERROR IO_CONTINUED IO_ERROR " ]
+	[ "$(event_fields IO_ERROR action)" = "$(printf 'stop\nreport')" ]
 
 	# Held again; this time suspend without flushing, fix the device, reload.
 	head -c 4096 /dev/urandom >/tmp/jm-a

@@ -479,6 +479,7 @@ src_table() {
 @test "suspend with hung I/O: flushing ends in bounded time with EIO; noflush plus reload onto a healthy path releases it in order" {
 	hang_job jmb-m 600 start_paused
 	source_down
+	watch_start jmb-m
 	dd if=/dev/zero of=/dev/mapper/jmb-m bs=4k seek=5 count=1 oflag=direct status=none &
 	writer=$!
 	wait_io jmb-m hung
@@ -489,6 +490,9 @@ src_table() {
 	dmsetup resume jmb-m
 	[ "$(status_word jmb-m 6)" = running ]
 	[ "$(status_word jmb-m 7)" -eq 0 ]
+	watch_stop
+	# The suspend sent it once more and it failed (werror enospc: report).
+	[ "$(jq -r .event "$JM_EVENTS" | tr '\n' ' ')" = "IO_HANG IO_CONTINUED IO_ERROR " ]
 
 	# Hung again, and a later write to the same sector waits behind; load
 	# a table whose source is a working path to the same data.
