@@ -896,7 +896,9 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	int last_tick = 0;
 	enum dm_jobmirror_state st, last_st = DM_JOBMIRROR_NR_STATES;
 	char dm_name[JM_NAME_MAX];
-	bool first = true;
+	bool first = true, seen = false;
+	enum jm_get_result g;
+	struct jm_device last;
 	uint32_t nr;
 	int r, rc;
 
@@ -919,11 +921,22 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			rc = EXIT_FAILED;
 			break;
 		}
-		r = get_device(cmd, dm_name, dev);
-		if (r >= 0) {
-			rc = r;
+		g = jm_dm_get(dm_name, dev);
+		if (g == JM_GET_NOT_JOBMIRROR && seen && jm_dm_is_pivoted(&last)) {
+			/* Another dmtool complete was quicker: completed, and reloaded. */
+			*dev = last;
+			dev->status.state = DM_JOBMIRROR_STATE_COMPLETED;
+			if (progress)
+				print_progress(dev, tty, rate);
+			rc = EXIT_OK;
 			break;
 		}
+		if (g != JM_GET_OK) {
+			rc = get_failed(cmd, dm_name, g);
+			break;
+		}
+		last = *dev;
+		seen = true;
 		st = dev->status.state;
 		if (progress && (first || ticks != last_tick || wait_over(st, want))) {
 			/* The offset goes back when a reload starts the copy again. */
@@ -1060,7 +1073,7 @@ static int reload_linear(const struct jm_device *dev, const char *dest)
 
 static int cmd_complete(int argc, char **argv)
 {
-	struct jm_device dev;
+	struct jm_device dev, now;
 	char dest[300];
 	int r = parse_no_options(argc, argv);
 
@@ -1093,6 +1106,10 @@ static int cmd_complete(int argc, char **argv)
 	}
 	printf("%s: completed: all I/O goes to %s\n", dev.name, dest);
 	fflush(stdout);
+	if (jm_dm_get(dev.name, &now) == JM_GET_NOT_JOBMIRROR && jm_dm_is_pivoted(&dev)) {
+		printf("%s: already reloaded as linear on %s\n", dev.name, dest);
+		return EXIT_OK;
+	}
 	/*
 	 * The reload's suspend flushes: it would fail the bios that a stop
 	 * policy or the I/O hang holds (a dest that failed after the pivot).

@@ -431,6 +431,27 @@ out:
 	return r;
 }
 
+bool jm_dm_is_pivoted(const struct jm_device *was)
+{
+	char *type = NULL, *params = NULL, linear[JM_WORD_MAX + 8];
+	uint64_t start, length;
+	struct dm_task *tb;
+	void *next = NULL;
+	bool r = false;
+
+	tb = run_task(DM_DEVICE_TABLE, was->name);
+	if (!tb)
+		return false;
+	snprintf(linear, sizeof(linear), "%s 0", was->table.dest);
+	do {
+		next = dm_get_next_target(tb, next, &start, &length, &type, &params);
+		if (type && start == was->start && length == was->length)
+			r = !strcmp(type, "linear") && params && !strcmp(params, linear);
+	} while (next);
+	dm_task_destroy(tb);
+	return r;
+}
+
 int jm_dm_remove(const char *name)
 {
 	struct dm_task *dmt;

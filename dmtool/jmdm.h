@@ -86,6 +86,13 @@ int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 			enum jm_reload_step *step, int *cleared);
 
 /* Remove @name; 0 or -errno. */
+/*
+ * Whether the device @was describes (a jobmirror device before) now has,
+ * for its segment, the linear table on the dest that "dmtool complete"
+ * loads after the pivot.
+ */
+bool jm_dm_is_pivoted(const struct jm_device *was);
+
 int jm_dm_remove(const char *name);
 
 /* Remember the end of the kernel log, to find a target's error later. */

@@ -260,6 +260,43 @@ setup() {
 	[ "$rc" -eq 3 ]
 }
 
+@test "dmtool wait and complete take a device another dmtool complete already pivoted as completed" {
+	modprobe dm-delay
+	linear_dev jmb-s /dev/ram0 32768
+	# Flushes of the dest take 2 s: a complete waits that long at least.
+	cache_dev jmb-c1 17
+	dmsetup create jmb-t --table \
+		"0 32768 delay $CACHE_DEV 0 0 $CACHE_DEV 0 0 $CACHE_DEV 0 2000"
+	"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-s --dest /dev/mapper/jmb-t
+	"$DMTOOL" wait jmb-d --for ready --timeout 60
+	for waiter in "wait jmb-d --for done" "complete jmb-d"; do
+		# The waiter sleeps in the event wait; stopped, it sees the job only
+		# after another dmtool complete reloaded the device as linear.
+		"$DMTOOL" $waiter >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+		pid=$!
+		sleep 0.5
+		kill -STOP $pid
+		# The stopped complete sent its message: the other one only reloads.
+		[ "$waiter" = "wait jmb-d --for done" ] || wait_state jmb-d completed 30
+		"$DMTOOL" complete jmb-d
+		[ "$(dmsetup table jmb-d | cut -d' ' -f3)" = linear ]
+		kill -CONT $pid
+		rc=0
+		wait $pid || rc=$?
+		cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" >&2
+		[ "$rc" -eq 0 ]
+		[ ! -s "$BATS_TEST_TMPDIR/err" ]
+		[ "$(sum_dev /dev/mapper/jmb-d 16)" = "$(sum_dev /dev/ram0 16)" ]
+		[ "$waiter" = "wait jmb-d --for done" ] || break
+		# Again, for the second waiter.
+		dmsetup remove jmb-d
+		"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-s \
+			--dest /dev/mapper/jmb-t
+		"$DMTOOL" wait jmb-d --for ready --timeout 60
+	done
+	grep -q "already reloaded as linear" "$BATS_TEST_TMPDIR/out"
+}
+
 @test "dmtool complete does not reload while user writes are held, and keeps a read-only device read-only" {
 	paths_setup
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-src \
