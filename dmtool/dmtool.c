@@ -896,7 +896,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	int last_tick = 0;
 	enum dm_jobmirror_state st, last_st = DM_JOBMIRROR_NR_STATES;
 	char dm_name[JM_NAME_MAX];
-	bool first = true, seen = false;
+	bool first = true;
 	enum jm_get_result g;
 	struct jm_device last;
 	uint32_t nr;
@@ -922,7 +922,8 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			break;
 		}
 		g = jm_dm_get(dm_name, dev);
-		if (g == JM_GET_NOT_JOBMIRROR && seen && jm_dm_is_pivoted(&last)) {
+		/* (Not first: last holds the device as it was a round ago.) */
+		if (g == JM_GET_NOT_JOBMIRROR && !first && jm_dm_is_pivoted(&last)) {
 			/* Another dmtool complete was quicker: completed, and reloaded. */
 			*dev = last;
 			dev->status.state = DM_JOBMIRROR_STATE_COMPLETED;
@@ -936,7 +937,6 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			break;
 		}
 		last = *dev;
-		seen = true;
 		st = dev->status.state;
 		if (progress && (first || ticks != last_tick || wait_over(st, want))) {
 			/* The offset goes back when a reload starts the copy again. */

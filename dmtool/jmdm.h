@@ -85,7 +85,6 @@ enum jm_reload_step {
 int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 			enum jm_reload_step *step, int *cleared);
 
-/* Remove @name; 0 or -errno. */
 /*
  * Whether the device @was describes (a jobmirror device before) now has,
  * for its segment, the linear table on the dest that "dmtool complete"
@@ -93,6 +92,7 @@ int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
  */
 bool jm_dm_is_pivoted(const struct jm_device *was);
 
+/* Remove @name; 0 or -errno. */
 int jm_dm_remove(const char *name);
 
 /* Remember the end of the kernel log, to find a target's error later. */
