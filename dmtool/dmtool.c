@@ -86,7 +86,7 @@ int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'dmtool --help'.\n");
+	fputc('\n', stderr);
 	return EXIT_USAGE;
 }
 

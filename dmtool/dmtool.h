@@ -20,7 +20,7 @@ enum {
 
 /* "dmtool: <what failed>: <why>" on stderr. */
 void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A usage error: the message and a hint; returns EXIT_USAGE. */
+/* A usage error: one line on stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The usage error for getopt_long()'s ':' or '?'; returns EXIT_USAGE. */
 int option_error(const char *cmd, int c, char **argv);

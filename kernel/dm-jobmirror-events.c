@@ -176,7 +176,7 @@ void jm_event(struct jobmirror *jm, enum dm_jobmirror_event event)
 /**
  * jm_event_error() - raise an error event.
  * @jm: the target; caller holds jm->lock and has updated the state.
- * @event: JOB_ERROR, IO_ERROR or an IO_HANG* event.
+ * @event: JOB_ERROR, JOB_FAILED, IO_ERROR or an IO_HANG* event.
  * @op: enum dm_jobmirror_op.
  * @action: the policy applied: report, ignore or stop.
  * @err: the negative errno.
@@ -208,7 +208,8 @@ static __printf(4, 5) void jm_env(char (*env)[JM_ENV_LEN], char **envp,
 
 static bool jm_is_error_event(unsigned int type)
 {
-	return type == DM_JOBMIRROR_EVENT_JOB_ERROR || type == DM_JOBMIRROR_EVENT_IO_ERROR ||
+	return type == DM_JOBMIRROR_EVENT_JOB_ERROR || type == DM_JOBMIRROR_EVENT_JOB_FAILED ||
+	       type == DM_JOBMIRROR_EVENT_IO_ERROR ||
 	       type == DM_JOBMIRROR_EVENT_IO_HANG || type == DM_JOBMIRROR_EVENT_IO_HANG_TIMEOUT ||
 	       type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED;
 }
@@ -274,6 +275,9 @@ static void jm_log_error(struct jobmirror *jm, const struct jm_ev *ev)
 		what = "held, retrying";
 	else if (ev->type == DM_JOBMIRROR_EVENT_IO_HANG_RECOVERED)
 		what = "the hang is over";
+	else if (ev->type == DM_JOBMIRROR_EVENT_JOB_FAILED)
+		what = ev->action == DM_JOBMIRROR_POLICY_IGNORE ?
+		       "regions skipped, the job failed" : "the job failed";
 	jm_log_name(jm, name);
 	DMWARN("%s: %s: %s %s at sector %llu: %s%s", name, jm_event_names[ev->type],
 	       jm_op_names[ev->op], jm_errno_name(ev->err), (u64)ev->sector,

@@ -216,14 +216,26 @@ bool jm_job_flag_taken_back(struct jobmirror *jm)
  * to the source before, a crash could leave a flag that maps them to the
  * dest, which never got them.
  */
-static void jm_job_fail(struct jobmirror *jm, int op, int err)
+static void jm_job_fail(struct jobmirror *jm, int op, int err, sector_t sector)
 {
 	jm->state = DM_JOBMIRROR_STATE_FAILED;
 	if (!jm_stream(jm) && !jm->pivot_committing)
 		jm_release_hold(jm, jm_route_alone(jm));
 	jm->job_error_op = op;
 	jm->job_errno = err;
+	jm->job_error_sector = sector;
 	jm_meta_state_changed(jm);
+}
+
+/*
+ * JOB_FAILED, with the error that ended the job and the policy that let
+ * it: report, or ignore for a stream that skipped regions.  Caller holds
+ * jm->lock.
+ */
+static void jm_job_failed_event(struct jobmirror *jm, enum dm_jobmirror_policy action)
+{
+	jm_event_error(jm, DM_JOBMIRROR_EVENT_JOB_FAILED, jm->job_error_op, action,
+		       jm->job_errno, jm->job_error_sector);
 }
 
 /*
@@ -246,6 +258,7 @@ static void __jm_job_error(struct jobmirror *jm, int op, int err, sector_t secto
 		policy = err == -ENOSPC ? DM_JOBMIRROR_POLICY_STOP : DM_JOBMIRROR_POLICY_REPORT;
 	jm->last_error_op = op;
 	jm->last_errno = err;
+	jm->last_error_sector = sector;
 	/* A job that is over (or pausing for an earlier error) only counts. */
 	if (!jm_live(jm->state))
 		return;
@@ -275,12 +288,12 @@ static void __jm_job_error(struct jobmirror *jm, int op, int err, sector_t secto
 		}
 		break;
 	default:
-		jm_job_fail(jm, op, err);
+		jm_job_fail(jm, op, err, sector);
 		break;
 	}
 	jm_event_error(jm, DM_JOBMIRROR_EVENT_JOB_ERROR, op, policy, err, sector);
 	if (jm->state == DM_JOBMIRROR_STATE_FAILED)
-		jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
+		jm_job_failed_event(jm, DM_JOBMIRROR_POLICY_REPORT);
 }
 
 /**
@@ -515,8 +528,9 @@ static unsigned long jm_launch_copies(struct jobmirror *jm)
 			if (!jm->pass_progress && jm->src_errors + jm->dst_errors &&
 			    jm_stream(jm)) {
 				/* A stream skips them: the job is over. */
-				jm_job_fail(jm, jm->last_error_op, jm->last_errno);
-				jm_event(jm, DM_JOBMIRROR_EVENT_JOB_FAILED);
+				jm_job_fail(jm, jm->last_error_op, jm->last_errno,
+					    jm->last_error_sector);
+				jm_job_failed_event(jm, DM_JOBMIRROR_POLICY_IGNORE);
 				break;
 			}
 			if (!jm->pass_progress && jm->src_errors + jm->dst_errors) {

@@ -330,8 +330,10 @@ struct jobmirror {
 	u64 event_seq;
 	int job_error_op;
 	int job_errno;
+	sector_t job_error_sector;
 	int last_error_op;
 	int last_errno;
+	sector_t last_error_sector;
 
 	/* User I/O, see dm-jobmirror-uio.c. */
 	enum dm_jobmirror_io io_state;

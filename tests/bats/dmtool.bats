@@ -41,6 +41,11 @@ load helpers
 	run "$DMTOOL" -xV
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: unrecognized option '-x'" ]]
+	# One line, nothing after it (stderr too: run merges it).
+	[ "$output" = "dmtool: unrecognized option '-x'" ]
+	run "$DMTOOL" set-speed jmb-x fast
+	[ "$status" -eq 2 ]
+	[ "$output" = "dmtool: set-speed: 'fast' is not a rate (bytes/s, K/M/G suffixes)" ]
 }
 
 @test "dmtool list with no jobmirror device prints nothing" {

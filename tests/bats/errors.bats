@@ -36,10 +36,13 @@ job() {
 	read -r op action reason sector seq < <(event_fields JOB_ERROR operation action reason sector seq)
 	[ "$op $action $reason" = "write report eio" ]
 	[ "$sector" -ge $BAD ]
-	# One JOB_FAILED, newer than the error.
-	f=$(event_fields JOB_FAILED state seq)
-	[ "${f% *}" = failed ]
-	[ "${f#* }" -gt "$seq" ]
+	# One JOB_FAILED, newer than the error, naming the error that ended the job.
+	read -r state fop faction freason fsector fseq \
+		< <(event_fields JOB_FAILED state operation action reason sector seq)
+	[ "$state $fop $faction $freason $fsector" = "failed write report eio $sector" ]
+	[ "$fseq" -gt "$seq" ]
+	[ "$(events_of JOB_FAILED | wc -l)" -eq 1 ]
+	log_since_start | grep -q "jmb-m: JOB_FAILED: write eio at sector $sector: the job failed"
 	# Still serving the source.
 	fill_random /dev/mapper/jmb-m 2
 	[ "$(sum_dev /dev/mapper/jmb-m 64)" = "$(sum_dev /dev/ram0 64)" ]

@@ -253,7 +253,14 @@ expect_sum() {
 	printf '0 128 error\n128 8064 linear /dev/ram0 128\n' | dmsetup create jmb-src
 	jm_create jmb-s 8192 stream /dev/mapper/jmb-src /dev/ram1 /dev/ram2 128 \
 		4 on_source_error ignore speed 524288
+	# At 512 KiB/s the job takes seconds to get to its end.
+	watch_start jmb-s
 	wait_state jmb-s failed 60
+	watch_stop
+	# JOB_FAILED names the error left and the policy that skipped it.
+	[ "$(event_fields JOB_FAILED state operation action reason sector)" = \
+	  "failed read ignore eio 0" ]
+	log_since_start | grep -q "jmb-s: JOB_FAILED: read eio at sector 0: regions skipped"
 	# The pass after the rate limit's wait at its start still ran.
 	[ "$(status_word jmb-s 4)" = "1/64" ]
 	[ "$(status_word jmb-s 12)" = read:eio ]
