@@ -39,19 +39,28 @@ static void jm_put_devices(struct jobmirror *jm)
 	jm->source = NULL;
 }
 
-/* Open a device with the table's mode, or read-only. */
+/*
+ * Open a device read-write, whatever the table's mode: the job writes the
+ * dest and the metadata device on its own, and a table whose devices are
+ * all opened with one mode never has one of its handles replaced under it
+ * (dm core upgrades a handle another open asks more of, and frees the old
+ * one: a stream's source opened read-only, named again as its dest,
+ * would leave jobmirror.source pointing at freed memory).  A stream never
+ * writes its source all the same.  A device the job writes must not be
+ * read-only (blockdev --setro): the kernel would only warn.
+ */
 static int jm_get_device(struct jobmirror *jm, const char *what, const char *path,
-			 bool read_only, struct dm_dev **dev)
+			 bool written, struct dm_dev **dev)
 {
 	struct dm_target *ti = jm->ti;
 	int r;
 
-	if (read_only)
-		r = dm_get_device(ti, path, dm_table_get_mode(ti->table) & ~JM_OPEN_WRITE, dev);
-	else
-		r = dm_get_device(ti, path, dm_table_get_mode(ti->table), dev);
+	r = dm_get_device(ti, path, JM_OPEN_RW, dev);
 	if (r)
 		return jm_ctr_error(ti, r, "cannot open the %s device '%.100s'", what, path);
+	if (written && bdev_read_only((*dev)->bdev))
+		return jm_ctr_error(ti, -EACCES, "the %s device '%.100s' is read-only",
+				    what, path);
 	return 0;
 }
 
@@ -74,19 +83,19 @@ static int jm_open_devices(struct jobmirror *jm)
 	struct dm_target *ti = jm->ti;
 	int r;
 
-	/* A stream's source is its read-only backing device. */
-	r = jm_get_device(jm, "source", jm->cfg.source_path,
-			  jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM,
-			  &jm->source);
+	/*
+	 * A mirror's source takes the user's writes only: its read-only flag
+	 * is the table's business, as for dm-linear.  A stream's source is
+	 * its read-only backing device.
+	 */
+	r = jm_get_device(jm, "source", jm->cfg.source_path, false, &jm->source);
 	if (r)
 		return r;
-	r = jm_get_device(jm, "dest", jm->cfg.dest_path, false,
-			  &jm->dest);
+	r = jm_get_device(jm, "dest", jm->cfg.dest_path, true, &jm->dest);
 	if (r)
 		return r;
 	if (jm->cfg.meta_path) {
-		r = jm_get_device(jm, "metadata",
-				  jm->cfg.meta_path, false, &jm->meta);
+		r = jm_get_device(jm, "metadata", jm->cfg.meta_path, true, &jm->meta);
 		if (r)
 			return r;
 	}

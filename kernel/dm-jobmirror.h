@@ -18,11 +18,11 @@
 
 #define DM_MSG_PREFIX "jobmirror"
 
-/* The write bit of a table's open mode: fmode_t before 6.5, blk_mode_t after. */
+/* Read-write open mode: fmode_t before 6.5, blk_mode_t after. */
 #ifdef BLK_OPEN_WRITE
-#define JM_OPEN_WRITE	BLK_OPEN_WRITE
+#define JM_OPEN_RW	(BLK_OPEN_READ | BLK_OPEN_WRITE)
 #else
-#define JM_OPEN_WRITE	FMODE_WRITE
+#define JM_OPEN_RW	(FMODE_READ | FMODE_WRITE)
 #endif
 
 /**

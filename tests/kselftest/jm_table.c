@@ -22,12 +22,14 @@
 
 FIXTURE(bad_line) {
 	int kmsg;
+	int kmsg_all;	/* every line, for what must not be logged */
 };
 
 FIXTURE_VARIANT(bad_line) {
 	const char *params;
 	const char *reason;	/* must appear in the kernel's log line */
 	unsigned long long len;	/* 0: LEN */
+	const char *read_only;	/* a device set read-only for the test */
 };
 
 FIXTURE_SETUP(bad_line)
@@ -38,11 +40,18 @@ FIXTURE_SETUP(bad_line)
 	ASSERT_FALSE(jm_exists(DEV));
 	self->kmsg = jm_kmsg_open();
 	ASSERT_LE(0, self->kmsg);
+	self->kmsg_all = jm_kmsg_open();
+	ASSERT_LE(0, self->kmsg_all);
+	if (variant->read_only)
+		ASSERT_EQ(0, jm_sh("blockdev --setro %s", variant->read_only));
 }
 
 FIXTURE_TEARDOWN(bad_line)
 {
+	if (variant->read_only)
+		jm_sh("blockdev --setrw %s", variant->read_only);
 	close(self->kmsg);
+	close(self->kmsg_all);
 	if (jm_exists(DEV))
 		jm_remove(DEV);
 	jm_remove(SMALL);
@@ -76,6 +85,21 @@ BAD(meta_is_source, "mirror /dev/ram0 /dev/ram1 /dev/ram0 128",
     "jobmirror: the metadata device '/dev/ram0' must differ from source and dest");
 BAD(meta_is_dest, "stream /dev/ram0 /dev/ram1 /dev/ram1 128",
     "jobmirror: the metadata device '/dev/ram1' must differ from source and dest");
+/* A stream opens its source too: named again, it must be refused cleanly. */
+BAD(stream_source_is_dest, "stream /dev/ram0 /dev/ram0 /dev/ram2 128",
+    "jobmirror: source '/dev/ram0' and dest '/dev/ram0' are the same device");
+BAD(stream_meta_is_source, "stream /dev/ram0 /dev/ram1 /dev/ram0 128",
+    "jobmirror: the metadata device '/dev/ram0' must differ from source and dest");
+FIXTURE_VARIANT_ADD(bad_line, dest_read_only) {
+	.params = "mirror /dev/ram0 /dev/ram4 - 128",
+	.reason = "jobmirror: the dest device '/dev/ram4' is read-only",
+	.read_only = "/dev/ram4",
+};
+FIXTURE_VARIANT_ADD(bad_line, meta_read_only) {
+	.params = "stream /dev/ram0 /dev/ram1 /dev/ram4 128",
+	.reason = "jobmirror: the metadata device '/dev/ram4' is read-only",
+	.read_only = "/dev/ram4",
+};
 BAD(no_such_source, "mirror /dev/nonexistent /dev/ram1 - 128",
     "jobmirror: cannot open the source device '/dev/nonexistent'");
 BAD(no_such_dest, "mirror /dev/ram0 /dev/nonexistent - 128",
@@ -154,6 +178,11 @@ TEST_F(bad_line, rejected)
 	}
 	if (jm_kmsg_find(self->kmsg, "jobmirror:", line, sizeof(line)))
 		TH_LOG("second message: %s", line);
+	/* Every device handle the target took was given back as taken. */
+	EXPECT_FALSE(jm_kmsg_find(self->kmsg_all, "not in table devices list", line,
+				  sizeof(line))) {
+		TH_LOG("%s", line);
+	}
 }
 
 /* Good lines and how the target prints them back. */
