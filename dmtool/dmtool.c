@@ -584,6 +584,8 @@ static int cmd_remove(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	r = jm_dm_remove(dev.name);
+	if (r == -ENXIO)
+		return get_failed("remove", dev.name, JM_GET_NO_DEVICE);
 	if (r) {
 		err("remove %s: %s", dev.name, strerror(-r));
 		return EXIT_FAILED;
@@ -592,6 +594,12 @@ static int cmd_remove(int argc, char **argv)
 }
 
 /* --- create --- */
+
+/* Whether @s can be one word of a table line: not empty, no blanks. */
+static bool is_table_word(const char *s)
+{
+	return *s && !strpbrk(s, " \t\n\v\f\r");
+}
 
 enum create_opt {
 	OPT_MODE = 256, OPT_SOURCE, OPT_DEST, OPT_METADATA, OPT_REGION_SIZE, OPT_SPEED,
@@ -761,6 +769,13 @@ static int cmd_create(int argc, char **argv)
 				   name, JM_NAME_MAX - 1);
 	if (!mode || !source || !dest)
 		return usage_error("create: --mode, --source and --dest are required");
+	/* A device is one word of the table line. */
+	if (!is_table_word(source))
+		return usage_error("create: --source '%s' is not a device path", source);
+	if (!is_table_word(dest))
+		return usage_error("create: --dest '%s' is not a device path", dest);
+	if (!is_table_word(meta))
+		return usage_error("create: --metadata '%s' is not a device path", meta);
 	if (!strcmp(mode, jm_mode_names[DM_JOBMIRROR_MODE_STREAM]) &&
 	    !strcmp(meta, DM_JOBMIRROR_NO_METADATA))
 		return usage_error("create: --mode stream needs --metadata");
@@ -771,6 +786,10 @@ static int cmd_create(int argc, char **argv)
 	r = device_sectors(source, &sectors);
 	if (r) {
 		err("create %s: cannot read the size of %s: %s", argv[optind], source, strerror(-r));
+		return EXIT_FAILED;
+	}
+	if (!sectors) {
+		err("create %s: the source %s is empty", argv[optind], source);
 		return EXIT_FAILED;
 	}
 	/* Paths may be long: the line is as long as it needs to be. */
@@ -821,7 +840,20 @@ static void on_tick(int sig)
 	ticks++;
 }
 
-/* Start a 1 s ticker whose signal interrupts the event wait. */
+static void sigalrm_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(how, &set, NULL);
+}
+
+/*
+ * Start a 1 s ticker whose signal interrupts the event wait.  It is
+ * blocked everywhere else (see wait_event()): a write to a slow stdout
+ * must not fail with EINTR.
+ */
 static void start_ticker(void)
 {
 	struct sigaction sa = { .sa_handler = on_tick };
@@ -829,6 +861,7 @@ static void start_ticker(void)
 
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;	/* no SA_RESTART: the wait ioctl returns EINTR */
+	sigalrm_mask(SIG_BLOCK);
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 }
@@ -838,6 +871,27 @@ static void stop_ticker(void)
 	struct itimerval it = { { 0, 0 }, { 0, 0 } };
 
 	setitimer(ITIMER_REAL, &it, NULL);
+	/* A tick still pending only counts. */
+	sigalrm_mask(SIG_UNBLOCK);
+}
+
+/*
+ * Wait for an event after @nr, the ticker (if @ticking) unblocked for the
+ * wait only.  A tick pending from before is taken at the unblock and ends
+ * the wait at once; one that comes between that check and the ioctl
+ * delays the next look by a second at most.  0, -EINTR or -errno.
+ */
+static int wait_event(const char *name, uint32_t nr, bool ticking)
+{
+	sig_atomic_t before = ticks;
+	int r;
+
+	if (!ticking)
+		return jm_dm_wait_event(name, nr);
+	sigalrm_mask(SIG_UNBLOCK);
+	r = ticks != before ? -EINTR : jm_dm_wait_event(name, nr);
+	sigalrm_mask(SIG_BLOCK);
+	return r;
 }
 
 
@@ -906,6 +960,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	r = get_device(cmd, name, dev);
 	if (r >= 0)
 		return r;
+	last = *dev;
 	snprintf(dm_name, sizeof(dm_name), "%s", dev->name);
 	if (progress || timeout)
 		start_ticker();
@@ -922,8 +977,8 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			break;
 		}
 		g = jm_dm_get(dm_name, dev);
-		/* (Not first: last holds the device as it was a round ago.) */
-		if (g == JM_GET_NOT_JOBMIRROR && !first && jm_dm_is_pivoted(&last)) {
+		/* (last holds the device as it was a round ago, or at the start.) */
+		if (g == JM_GET_NOT_JOBMIRROR && jm_dm_is_pivoted(&last)) {
 			/* Another dmtool complete was quicker: completed, and reloaded. */
 			*dev = last;
 			dev->status.state = DM_JOBMIRROR_STATE_COMPLETED;
@@ -972,7 +1027,7 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			rc = EXIT_TIMEOUT;
 			break;
 		}
-		r = jm_dm_wait_event(dm_name, nr);
+		r = wait_event(dm_name, nr, progress || timeout);
 		if (r && r != -EINTR) {
 			rc = r == -ENXIO ? get_failed(cmd, name, JM_GET_NO_DEVICE) : EXIT_FAILED;
 			if (rc == EXIT_FAILED)
@@ -1005,12 +1060,15 @@ static int cmd_wait(int argc, char **argv)
 	enum wait_for want = WAIT_DONE;
 	struct jm_device dev;
 	uint64_t timeout = 0;
-	bool progress = false;
+	bool progress = false, have_for = false, have_timeout = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, ":f:pt:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
+			if (have_for)
+				return usage_error("wait: --for given twice");
+			have_for = true;
 			if (!strcmp(optarg, "ready"))
 				want = WAIT_READY;
 			else if (!strcmp(optarg, "done"))
@@ -1022,6 +1080,9 @@ static int cmd_wait(int argc, char **argv)
 			progress = true;
 			break;
 		case 't':
+			if (have_timeout)
+				return usage_error("wait: --timeout given twice");
+			have_timeout = true;
 			if (jm_parse_uint(optarg, 100000000, &timeout) || !timeout)
 				return usage_error("wait: --timeout '%s' is not a number of seconds",
 						   optarg);
@@ -1038,6 +1099,15 @@ static int cmd_wait(int argc, char **argv)
 	return wait_job("wait", argv[optind], want, progress, timeout, &dev);
 }
 
+/* Whether @now is still the jobmirror segment of @was, on the same devices. */
+static bool same_job(const struct jm_device *was, const struct jm_device *now)
+{
+	return was->start == now->start && was->length == now->length &&
+	       was->table.mode == now->table.mode &&
+	       !strcmp(was->table.source, now->table.source) &&
+	       !strcmp(was->table.dest, now->table.dest);
+}
+
 /* The last step of complete: @dev becomes linear on its dest (@dest, a path). */
 static int reload_linear(const struct jm_device *dev, const char *dest)
 {
@@ -1052,8 +1122,12 @@ static int reload_linear(const struct jm_device *dev, const char *dest)
 	}
 	switch (step) {
 	case JM_RELOAD_LOAD:
-		err("complete %s: cannot load a linear table on %s: %s; nothing changed",
-		    dev->name, dest, strerror(-r));
+		if (r == -ESTALE)
+			err("complete %s: its table was replaced meanwhile; nothing changed",
+			    dev->name);
+		else
+			err("complete %s: cannot load a linear table on %s: %s; nothing changed",
+			    dev->name, dest, strerror(-r));
 		break;
 	case JM_RELOAD_SUSPEND:
 		if (cleared)
@@ -1074,6 +1148,7 @@ static int reload_linear(const struct jm_device *dev, const char *dest)
 static int cmd_complete(int argc, char **argv)
 {
 	struct jm_device dev, now;
+	enum jm_get_result g;
 	char dest[300];
 	int r = parse_no_options(argc, argv);
 
@@ -1104,24 +1179,35 @@ static int cmd_complete(int argc, char **argv)
 		if (r)
 			return r;
 	}
+	/* The job waited for may be one a reload put there meanwhile. */
+	jm_dm_devpath(dev.table.dest, dest, sizeof(dest));
 	printf("%s: completed: all I/O goes to %s\n", dev.name, dest);
 	fflush(stdout);
-	if (jm_dm_get(dev.name, &now) == JM_GET_NOT_JOBMIRROR && jm_dm_is_pivoted(&dev)) {
+	/* The device as it is now: another dmtool or dmsetup may have been at it. */
+	g = jm_dm_get(dev.name, &now);
+	if (g == JM_GET_NOT_JOBMIRROR && jm_dm_is_pivoted(&dev)) {
 		printf("%s: already reloaded as linear on %s\n", dev.name, dest);
 		return EXIT_OK;
+	}
+	if (g != JM_GET_OK)
+		return get_failed("complete", dev.name, g);
+	if (!same_job(&dev, &now) || now.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
+		err("complete %s: its table was replaced meanwhile (the job is %s); nothing changed",
+		    dev.name, jm_state_names[now.status.state]);
+		return EXIT_FAILED;
 	}
 	/*
 	 * The reload's suspend flushes: it would fail the bios that a stop
 	 * policy or the I/O hang holds (a dest that failed after the pivot).
 	 */
-	if (dev.status.io != DM_JOBMIRROR_IO_RUNNING || dev.status.held) {
+	if (now.status.io != DM_JOBMIRROR_IO_RUNNING || now.status.held) {
 		err("complete %s: user I/O is %s with %llu bios held; the reload would fail them: "
 		    "fix %s (and run dmtool continue %s if io is stopped), then run dmtool complete %s again",
-		    dev.name, jm_io_names[dev.status.io], (unsigned long long)dev.status.held,
+		    dev.name, jm_io_names[now.status.io], (unsigned long long)now.status.held,
 		    dest, dev.name, dev.name);
 		return EXIT_FAILED;
 	}
-	return reload_linear(&dev, dest);
+	return reload_linear(&now, dest);
 }
 
 /* --- main --- */

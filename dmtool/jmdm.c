@@ -375,12 +375,21 @@ static int simple_task(const char *name, int type)
 	return run_and_destroy(dmt, type == DM_DEVICE_RESUME ? &cookie : NULL);
 }
 
+/* Whether the jobmirror table words @params name @dest as the dest. */
+static bool segment_dest_is(const char *params, const char *dest)
+{
+	char word[JM_WORD_MAX];
+
+	return params && sscanf(params, "%*s %*s %63s", word) == 1 && !strcmp(word, dest);
+}
+
 int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 			enum jm_reload_step *step, int *cleared)
 {
 	char *type = NULL, *params = NULL, linear[JM_WORD_MAX + 8];
 	struct dm_task *tb = NULL, *load = NULL;
 	uint64_t start, length;
+	bool replaced = false;
 	void *next = NULL;
 	int r;
 
@@ -403,14 +412,20 @@ int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 		next = dm_get_next_target(tb, next, &start, &length, &type, &params);
 		if (!type)
 			break;
-		if (!strcmp(type, DM_JOBMIRROR_TARGET_NAME) && start == dev->start) {
+		if (!strcmp(type, DM_JOBMIRROR_TARGET_NAME) && start == dev->start &&
+		    length == dev->length && segment_dest_is(params, dest)) {
 			/* Sector 0 of the segment is sector 0 of the dest. */
 			if (!dm_task_add_target(load, start, length, "linear", linear))
 				goto out;
+			replaced = true;
 		} else if (!dm_task_add_target(load, start, length, type, params)) {
 			goto out;
 		}
 	} while (next);
+	/* The table changed since @dev was read: leave it alone. */
+	r = -ESTALE;
+	if (!replaced)
+		goto out;
 	r = run_and_destroy(load, NULL);
 	load = NULL;
 	if (r)

@@ -80,7 +80,8 @@ enum jm_reload_step {
  * the device is), then suspend and resume it; 0 or -errno, with the step
  * that failed in *@step.  When the suspend fails, the loaded table is
  * cleared again (*@cleared says whether that worked), so that no later
- * resume takes it by surprise.
+ * resume takes it by surprise.  -ESTALE, with nothing loaded, when the
+ * table no longer has @dev's jobmirror segment on @dest.
  */
 int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,
 			enum jm_reload_step *step, int *cleared);

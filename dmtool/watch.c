@@ -137,7 +137,8 @@ static void print_event(struct udev_device *d, bool json)
  * @argc: words, argv[0] being "watch".
  * @argv: the words.
  *
- * Return: an exit status; 0 when stopped by SIGINT or SIGTERM.
+ * Return: an exit status; 0 when stopped by SIGINT or SIGTERM, 1 when
+ * the output cannot be written.
  */
 int cmd_watch(int argc, char **argv)
 {
@@ -212,6 +213,11 @@ int cmd_watch(int argc, char **argv)
 				print_event(d, json);
 		}
 		udev_device_unref(d);
+		/* A reader that went away, a full disk: main() says why. */
+		if (ferror(stdout)) {
+			r = EXIT_FAILED;
+			break;
+		}
 	}
 out:
 	udev_monitor_unref(mon);

@@ -151,6 +151,23 @@ setup() {
 	run "$DMTOOL" create jmb-d --mode mirror --source /dev/nothere --dest /dev/ram1
 	[ "$status" -eq 1 ]
 	[[ "$output" == "dmtool: create jmb-d: cannot read the size of /dev/nothere: "* ]]
+	# A device is one word of the table line: an empty one or one with a
+	# blank would shift the words after it.
+	run "$DMTOOL" create jmb-d --mode mirror --source /dev/ram0 --dest ""
+	[ "$status" -eq 2 ]
+	[ "$output" = "dmtool: create: --dest '' is not a device path" ]
+	run "$DMTOOL" create jmb-d --mode mirror --source "/dev/ram0 /dev/ram1" --dest /dev/ram2
+	[ "$status" -eq 2 ]
+	[ "$output" = "dmtool: create: --source '/dev/ram0 /dev/ram1' is not a device path" ]
+	run "$DMTOOL" create jmb-d --mode stream --source /dev/ram0 --dest /dev/ram1 --metadata " "
+	[ "$status" -eq 2 ]
+	# A source of no size (a loop device with no file) would make a target of none.
+	modprobe loop
+	local loop
+	loop=$(losetup -f)
+	run "$DMTOOL" create jmb-d --mode mirror --source "$loop" --dest /dev/ram1
+	[ "$status" -eq 1 ]
+	[ "$output" = "dmtool: create jmb-d: the source $loop is empty" ]
 	run dmsetup info jmb-d
 	[ "$status" -ne 0 ]
 	# A number goes into the table line as its value, whatever its spelling.

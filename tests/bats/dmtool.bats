@@ -38,6 +38,13 @@ load helpers
 	run "$DMTOOL" wait --progress -zp jmb-x
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: wait: unrecognized option '-z'" ]]
+	# An option of wait given twice is refused, as for create.
+	run "$DMTOOL" wait jmb-x --for ready --for done
+	[ "$status" -eq 2 ]
+	[ "$output" = "dmtool: wait: --for given twice" ]
+	run "$DMTOOL" wait jmb-x -t 5 -t 6
+	[ "$status" -eq 2 ]
+	[ "$output" = "dmtool: wait: --timeout given twice" ]
 	run "$DMTOOL" -xV
 	[ "$status" -eq 2 ]
 	[[ "${lines[0]}" == "dmtool: unrecognized option '-x'" ]]
@@ -144,6 +151,20 @@ load helpers
 		[ "$status" -eq 1 ]
 		[[ "$output" == "dmtool: "*"cannot write the output: No space left on device" ]]
 	done
+	# watch stops at the first event it cannot write.
+	"$DMTOOL" watch jmb-a >/dev/full 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local w=$! i
+	sleep 0.3
+	dmsetup message jmb-a 0 resume
+	for ((i = 0; i < 50; i++)); do
+		kill -0 $w 2>/dev/null || break
+		sleep 0.2
+	done
+	kill $w 2>/dev/null && false
+	local rc=0
+	wait $w || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "dmtool: watch: cannot write the output: No space left on device" ]
 }
 
 @test "dmtool status of a missing device exits 3" {
