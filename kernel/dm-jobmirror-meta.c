@@ -211,6 +211,43 @@ static bool jm_meta_header_ok(struct jm_meta_header *h)
 	       le32_to_cpu(h->crc) == jm_meta_header_crc(h);
 }
 
+#define JM_OTHER_JOB "the metadata device holds a job of another mode, length or region size: "
+
+/*
+ * Whether header @h is of this table's job; if not, ti->error names the
+ * first field that differs, with both values.
+ */
+static bool jm_meta_same_job(struct jobmirror *jm, const struct jm_meta_header *h)
+{
+	struct dm_target *ti = jm->ti;
+	u32 mode = le32_to_cpu(h->mode);
+
+	if (mode != jm->cfg.mode) {
+		jm_ctr_error(ti, 0, JM_OTHER_JOB "mode %s there, %s here",
+			     mode < DM_JOBMIRROR_NR_MODES ? jm_mode_names[mode] : "unknown",
+			     jm_mode_names[jm->cfg.mode]);
+		return false;
+	}
+	if (le64_to_cpu(h->target_sectors) != ti->len) {
+		jm_ctr_error(ti, 0, JM_OTHER_JOB "length %llu sectors there, %llu here",
+			     le64_to_cpu(h->target_sectors), (unsigned long long)ti->len);
+		return false;
+	}
+	if (le64_to_cpu(h->region_sectors) != jm->cfg.region_sectors) {
+		jm_ctr_error(ti, 0, JM_OTHER_JOB "region_size %llu there, %llu here",
+			     le64_to_cpu(h->region_sectors),
+			     (unsigned long long)jm->cfg.region_sectors);
+		return false;
+	}
+	if (le64_to_cpu(h->nr_regions) != jm->nr_regions ||
+	    le32_to_cpu(h->bitmap_blocks) != jm->meta_blocks) {
+		jm_ctr_error(ti, 0, JM_OTHER_JOB "%llu regions in %u bitmap blocks there",
+			     le64_to_cpu(h->nr_regions), le32_to_cpu(h->bitmap_blocks));
+		return false;
+	}
+	return true;
+}
+
 /*
  * Read both headers into jm->meta_buf (blocks 0 and 1) and pick the newest
  * valid one.  Returns its area, -ENODATA if the first block is all zero,
@@ -224,10 +261,8 @@ static int jm_meta_pick(struct jobmirror *jm)
 	unsigned int i;
 
 	r = jm_meta_io(jm, REQ_OP_READ, 0, jm->meta_buf, 2 * JM_META_BLOCK);
-	if (r) {
-		ti->error = "cannot read the metadata device";
-		return r;
-	}
+	if (r)
+		return jm_ctr_error(ti, r, "cannot read the metadata device: %s", jm_errno_name(r));
 	if (!memchr_inv(jm->meta_buf, 0, JM_META_BLOCK))
 		return -ENODATA;
 	for (i = 0; i < 2; i++) {
@@ -241,20 +276,11 @@ static int jm_meta_pick(struct jobmirror *jm)
 		return -EINVAL;
 	}
 	if (le32_to_cpu(h[area]->version) != JM_META_VERSION &&
-	    le32_to_cpu(h[area]->version) != JM_META_VERSION_NO_INTENT) {
-		ti->error = "the metadata device has an unknown format version";
-		return -EINVAL;
-	}
-	if (le32_to_cpu(h[area]->mode) != jm->cfg.mode ||
-	    le64_to_cpu(h[area]->target_sectors) != ti->len ||
-	    le64_to_cpu(h[area]->region_sectors) != jm->cfg.region_sectors ||
-	    le64_to_cpu(h[area]->nr_regions) != jm->nr_regions ||
-	    le32_to_cpu(h[area]->bitmap_blocks) != jm->meta_blocks) {
-		ti->error =
-			"the metadata device holds a job of another mode, length or region size";
-		return -EINVAL;
-	}
-	return area;
+	    le32_to_cpu(h[area]->version) != JM_META_VERSION_NO_INTENT)
+		return jm_ctr_error(ti, -EINVAL,
+				    "the metadata device has an unknown format version: %u",
+				    le32_to_cpu(h[area]->version));
+	return jm_meta_same_job(jm, h[area]) ? area : -EINVAL;
 }
 
 /* The crc32c of a bitmap, a slice at a time: bitmaps can be large. */
@@ -508,10 +534,11 @@ int jm_meta_open(struct jobmirror *jm)
 
 	jm->meta_blocks = DIV_ROUND_UP(jm->nr_regions, JM_META_BITS_PER_BLOCK);
 	need = (2 + 2 * (sector_t)jm->meta_blocks) * JM_META_BLOCK_SECTORS;
-	if (bdev_nr_sectors(jm->meta->bdev) < need) {
-		ti->error = "the metadata device is too small for this many regions";
-		return -EINVAL;
-	}
+	if (bdev_nr_sectors(jm->meta->bdev) < need)
+		return jm_ctr_error(ti, -EINVAL,
+				    "the metadata device is too small for this many regions: %llu sectors, %llu needed for %lu regions",
+				    (unsigned long long)bdev_nr_sectors(jm->meta->bdev),
+				    (unsigned long long)need, jm->nr_regions);
 	if (bdev_logical_block_size(jm->meta->bdev) > JM_META_BLOCK) {
 		ti->error = "the metadata device's block size is above 4 KiB";
 		return -EINVAL;

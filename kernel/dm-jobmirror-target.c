@@ -39,26 +39,38 @@ static void jm_put_devices(struct jobmirror *jm)
 	jm->source = NULL;
 }
 
+/* How a device is opened: see jm_get_device(). */
+enum jm_open {
+	JM_WRITTEN,	/* read-write, and not read-only: the job writes it */
+	JM_MAY_READ,	/* read-write, or read-only if the device refuses writers */
+	JM_USER,	/* read-write: the user's writes go there */
+};
+
 /*
  * Open a device read-write, whatever the table's mode: the job writes the
  * dest and the metadata device on its own, and a table whose devices are
  * all opened with one mode never has one of its handles replaced under it
  * (dm core upgrades a handle another open asks more of, and frees the old
  * one: a stream's source opened read-only, named again as its dest,
- * would leave jobmirror.source pointing at freed memory).  A stream never
- * writes its source all the same.  A device the job writes must not be
- * read-only (blockdev --setro): the kernel would only warn.
+ * would leave jobmirror.source pointing at freed memory).  A device that
+ * refuses to be opened for writing (a write-protected SCSI disk or SD
+ * card: EROFS) is opened read-only where that is enough (@how
+ * JM_MAY_READ); no other open can then upgrade it either.  A device the
+ * job writes must not be read-only (blockdev --setro): the kernel would
+ * only warn.
  */
 static int jm_get_device(struct jobmirror *jm, const char *what, const char *path,
-			 bool written, struct dm_dev **dev)
+			 enum jm_open how, struct dm_dev **dev)
 {
 	struct dm_target *ti = jm->ti;
 	int r;
 
 	r = dm_get_device(ti, path, JM_OPEN_RW, dev);
+	if ((r == -EROFS || r == -EACCES || r == -EPERM) && how == JM_MAY_READ)
+		r = dm_get_device(ti, path, JM_OPEN_READ, dev);
 	if (r)
 		return jm_ctr_error(ti, r, "cannot open the %s device '%.100s'", what, path);
-	if (written && bdev_read_only((*dev)->bdev))
+	if (how == JM_WRITTEN && bdev_read_only((*dev)->bdev))
 		return jm_ctr_error(ti, -EACCES, "the %s device '%.100s' is read-only",
 				    what, path);
 	return 0;
@@ -85,17 +97,21 @@ static int jm_open_devices(struct jobmirror *jm)
 
 	/*
 	 * A mirror's source takes the user's writes only: its read-only flag
-	 * is the table's business, as for dm-linear.  A stream's source is
-	 * its read-only backing device.
+	 * is the table's business, as for dm-linear, and in a read-only table
+	 * it need not take writes at all.  A stream's source is its read-only
+	 * backing device.
 	 */
-	r = jm_get_device(jm, "source", jm->cfg.source_path, false, &jm->source);
+	r = jm_get_device(jm, "source", jm->cfg.source_path,
+			  jm->cfg.mode == DM_JOBMIRROR_MODE_STREAM ||
+			  !(dm_table_get_mode(ti->table) & JM_OPEN_WRITE) ? JM_MAY_READ : JM_USER,
+			  &jm->source);
 	if (r)
 		return r;
-	r = jm_get_device(jm, "dest", jm->cfg.dest_path, true, &jm->dest);
+	r = jm_get_device(jm, "dest", jm->cfg.dest_path, JM_WRITTEN, &jm->dest);
 	if (r)
 		return r;
 	if (jm->cfg.meta_path) {
-		r = jm_get_device(jm, "metadata", jm->cfg.meta_path, true, &jm->meta);
+		r = jm_get_device(jm, "metadata", jm->cfg.meta_path, JM_WRITTEN, &jm->meta);
 		if (r)
 			return r;
 	}
@@ -147,8 +163,11 @@ static int jm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	jm->region_shift = ilog2(jm->cfg.region_sectors);
 	nr_regions = DIV_ROUND_UP_SECTOR_T(ti->len, jm->cfg.region_sectors);
 	if (nr_regions > JM_MAX_REGIONS) {
-		ti->error = "too many regions: use a larger region_size";
-		r = -EINVAL;
+		r = jm_ctr_error(ti, -EINVAL,
+				 "too many regions: %llu of %llu sectors, at most %lu; use a larger region_size",
+				 (unsigned long long)nr_regions,
+				 (unsigned long long)jm->cfg.region_sectors,
+				 JM_MAX_REGIONS);
 		goto bad_devices;
 	}
 	jm->nr_regions = nr_regions;

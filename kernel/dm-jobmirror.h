@@ -18,12 +18,15 @@
 
 #define DM_MSG_PREFIX "jobmirror"
 
-/* Read-write open mode: fmode_t before 6.5, blk_mode_t after. */
+/* Open modes: fmode_t before 6.5, blk_mode_t after. */
 #ifdef BLK_OPEN_WRITE
-#define JM_OPEN_RW	(BLK_OPEN_READ | BLK_OPEN_WRITE)
+#define JM_OPEN_READ	BLK_OPEN_READ
+#define JM_OPEN_WRITE	BLK_OPEN_WRITE
 #else
-#define JM_OPEN_RW	(FMODE_READ | FMODE_WRITE)
+#define JM_OPEN_READ	FMODE_READ
+#define JM_OPEN_WRITE	FMODE_WRITE
 #endif
+#define JM_OPEN_RW	(JM_OPEN_READ | JM_OPEN_WRITE)
 
 /**
  * struct jm_config - everything the table line says, validated.

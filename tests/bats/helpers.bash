@@ -67,6 +67,11 @@ jm_common_teardown() {
 		echo 0 >"$d/power"
 		rmdir "$d"
 	done
+	# A test that failed with its scsi_debug disk still there.
+	if [ -d /sys/module/scsi_debug ]; then
+		echo N >/sys/module/scsi_debug/parameters/wp
+		modprobe -r scsi_debug || true
+	fi
 	return 0
 }
 
@@ -349,4 +354,20 @@ flushes_back_resume() {
 	dmsetup message jmb-m 0 resume
 	wait_state jmb-m ready
 	[ "$(status_word jmb-m 5)" = ok ]
+}
+
+# scsi_disk ARGS...: load scsi_debug with ARGS (no udev here to load the
+# disk driver) and set SD to its disk.
+scsi_disk() {
+	local i
+	modprobe sd_mod
+	modprobe scsi_debug "$@"
+	SD=
+	for ((i = 0; i < 50; i++)); do
+		SD=$(ls /sys/bus/pseudo/drivers/scsi_debug/adapter0/host*/target*/*/block 2>/dev/null) &&
+			break
+		sleep 0.1
+	done
+	SD=/dev/$SD
+	[ -b "$SD" ]
 }

@@ -1052,16 +1052,8 @@ source_flush_fails() {
 	# A blk-mq disk: a failed request has used up its bios' iterators by
 	# the time they end.  Once opts=2, reads of sectors 4660-4667 fail
 	# with a medium error; each command is answered 'delay' jiffies late.
-	# (No udev here to load the disk driver.)
-	modprobe sd_mod
-	modprobe scsi_debug dev_size_mb=16 delay=0 medium_error_start=4660 medium_error_count=8
-	local sdebug=/sys/bus/pseudo/drivers/scsi_debug hz sd= i
-	for ((i = 0; i < 50; i++)); do
-		sd=$(ls "$sdebug"/adapter0/host*/target*/*/block 2>/dev/null) && break
-		sleep 0.1
-	done
-	sd=/dev/$sd
-	[ -b "$sd" ]
+	scsi_disk dev_size_mb=16 delay=0 medium_error_start=4660 medium_error_count=8
+	local sdebug=/sys/bus/pseudo/drivers/scsi_debug hz sd=$SD
 	# 4 KiB block 582 holds sectors 4656-4663.
 	head -c 4096 /dev/urandom >"$BATS_TEST_TMPDIR/data"
 	dd if="$BATS_TEST_TMPDIR/data" of="$sd" bs=4k seek=582 oflag=direct status=none

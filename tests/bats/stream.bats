@@ -152,9 +152,14 @@ expect_sum() {
 
 	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 256
 	[ "$status" -ne 0 ]
-	log_since_start | grep -q "jobmirror: the metadata device holds a job of another mode, length or region size"
+	# The reason names the field that differs, with both values.
+	log_since_start | grep -q "jobmirror: the metadata device holds a job of another mode, length or region size: region_size 128 there, 256 here"
 	run jm_create jmb-s $((LEN / 2)) stream /dev/ram0 /dev/ram1 /dev/ram2 128
 	[ "$status" -ne 0 ]
+	log_since_start | grep -q "region size: length $LEN sectors there, $((LEN / 2)) here"
+	run jm_create jmb-s $LEN mirror /dev/ram0 /dev/ram1 /dev/ram2 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "region size: mode stream there, mirror here"
 	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
 
 	# Version 3, with a good checksum.
@@ -162,7 +167,7 @@ expect_sum() {
 	meta_sum=$(sum_dev /dev/ram2 1)
 	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/ram2 128
 	[ "$status" -ne 0 ]
-	log_since_start | grep -q "jobmirror: the metadata device has an unknown format version"
+	log_since_start | grep -q "jobmirror: the metadata device has an unknown format version: 3"
 	[ "$(sum_dev /dev/ram2 1)" = "$meta_sum" ]
 
 	# A flipped byte: the checksum no longer matches (area 1 was never written).
@@ -178,7 +183,7 @@ expect_sum() {
 	tiny_sum=$(dd if=/dev/mapper/jmb-tiny bs=4k iflag=direct status=none | md5sum)
 	run jm_create jmb-s $LEN stream /dev/ram0 /dev/ram1 /dev/mapper/jmb-tiny 128
 	[ "$status" -ne 0 ]
-	log_since_start | grep -q "jobmirror: the metadata device is too small"
+	log_since_start | grep -q "jobmirror: the metadata device is too small for this many regions: 8 sectors, 32 needed for 1024 regions"
 	[ "$(dd if=/dev/mapper/jmb-tiny bs=4k iflag=direct status=none | md5sum)" = "$tiny_sum" ]
 	dmsetup ls | grep -q '^jmb-s' && return 1
 	return 0
@@ -383,4 +388,36 @@ expect_sum() {
 	[ "$(dmsetup table jmb-s | awk '{ print $3 }')" = linear ]
 	[ "$(sum_dev /dev/mapper/jmb-s 64)" = "$(expect_sum)" ]
 	[ "$(sum_dev /dev/ram0 64)" = "$SRC_SUM" ]
+}
+
+@test "a stream's source may be a disk that refuses writers; a dest or metadata device may not" {
+	# A write-protected SCSI disk (scsi_debug wp): opening it for
+	# writing fails with EROFS, as for a read-only LUN or SD card.
+	scsi_disk dev_size_mb=16
+	local sd=$SD
+	dd if=/dev/ram0 of="$sd" bs=1M count=16 oflag=direct status=none
+	echo Y >/sys/module/scsi_debug/parameters/wp
+	echo 1 >"/sys/block/${sd#/dev/}/device/rescan"
+	[ "$(blockdev --getro "$sd")" = 1 ]
+	# dm-linear in a writable table cannot have it.
+	run dmsetup create jmb-lin --table "0 32768 linear $sd 0"
+	[ "$status" -ne 0 ]
+
+	jm_create jmb-s 32768 stream "$sd" /dev/ram1 /dev/ram2 128
+	wait_state jmb-s completed 60
+	[ "$(sum_dev /dev/ram1 16)" = "$(sum_dev /dev/ram0 16)" ]
+	dmsetup remove jmb-s
+	# A mirror writes its source; every job writes its dest and metadata.
+	run jm_create jmb-s 32768 mirror "$sd" /dev/ram1 - 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: cannot open the source device '$sd'"
+	run jm_create jmb-s 32768 mirror /dev/ram0 "$sd" - 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: cannot open the dest device '$sd'"
+	dd if=/dev/zero of=/dev/ram2 bs=1M count=1 oflag=direct status=none
+	run jm_create jmb-s 32768 stream /dev/ram0 /dev/ram1 "$sd" 128
+	[ "$status" -ne 0 ]
+	log_since_start | grep -q "jobmirror: cannot open the metadata device '$sd'"
+	echo N >/sys/module/scsi_debug/parameters/wp
+	modprobe -r scsi_debug
 }

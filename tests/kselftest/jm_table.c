@@ -30,7 +30,11 @@ FIXTURE_VARIANT(bad_line) {
 	const char *reason;	/* must appear in the kernel's log line */
 	unsigned long long len;	/* 0: LEN */
 	const char *read_only;	/* a device set read-only for the test */
+	bool zero;		/* source and dest are dm-zero devices of len */
 };
+
+#define ZERO0	"jmt-zero0"
+#define ZERO1	"jmt-zero1"
 
 FIXTURE_SETUP(bad_line)
 {
@@ -44,12 +48,20 @@ FIXTURE_SETUP(bad_line)
 	ASSERT_LE(0, self->kmsg_all);
 	if (variant->read_only)
 		ASSERT_EQ(0, jm_sh("blockdev --setro %s", variant->read_only));
+	if (variant->zero) {
+		ASSERT_EQ(0, jm_create(ZERO0, 0, variant->len, "zero", ""));
+		ASSERT_EQ(0, jm_create(ZERO1, 0, variant->len, "zero", ""));
+	}
 }
 
 FIXTURE_TEARDOWN(bad_line)
 {
 	if (variant->read_only)
 		jm_sh("blockdev --setrw %s", variant->read_only);
+	if (variant->zero) {
+		jm_remove(ZERO0);
+		jm_remove(ZERO1);
+	}
 	close(self->kmsg);
 	close(self->kmsg_all);
 	if (jm_exists(DEV))
@@ -99,6 +111,12 @@ FIXTURE_VARIANT_ADD(bad_line, meta_read_only) {
 	.params = "stream /dev/ram0 /dev/ram1 /dev/ram4 128",
 	.reason = "jobmirror: the metadata device '/dev/ram4' is read-only",
 	.read_only = "/dev/ram4",
+};
+FIXTURE_VARIANT_ADD(bad_line, too_many_regions) {
+	.params = "mirror /dev/mapper/" ZERO0 " /dev/mapper/" ZERO1 " - 8",
+	.reason = "jobmirror: too many regions: 4294967296 of 8 sectors, at most 2147483648; use a larger region_size",
+	.len = 1ULL << 35,	/* 16 TiB */
+	.zero = true,
 };
 BAD(no_such_source, "mirror /dev/nonexistent /dev/ram1 - 128",
     "jobmirror: cannot open the source device '/dev/nonexistent'");
