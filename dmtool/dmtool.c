@@ -936,14 +936,24 @@ static bool wait_over(enum dm_jobmirror_state s, enum wait_for want)
 	}
 }
 
+/* Whether @now is still the jobmirror segment of @was, on the same devices. */
+static bool same_job(const struct jm_device *was, const struct jm_device *now)
+{
+	return was->start == now->start && was->length == now->length &&
+	       was->table.mode == now->table.mode &&
+	       !strcmp(was->table.source, now->table.source) &&
+	       !strcmp(was->table.dest, now->table.dest);
+}
+
 /*
  * Wait until the job of @name is ready (or past it) or done.  Sleeps in
  * the dm event wait, woken by the target's events and, for --progress or
- * --timeout, by a 1 s ticker.  Returns an exit status; *dev is the last
- * state seen.
+ * --timeout, by a 1 s ticker.  With @one_job, a table replaced meanwhile
+ * by one of another job (other devices) ends the wait with exit 1.
+ * Returns an exit status; *dev is the last state seen.
  */
 static int wait_job(const char *cmd, const char *name, enum wait_for want, bool progress,
-		    uint64_t timeout, struct jm_device *dev)
+		    uint64_t timeout, bool one_job, struct jm_device *dev)
 {
 	bool tty = progress && isatty(STDOUT_FILENO);
 	uint64_t last_offset = 0, rate = 0;
@@ -957,10 +967,14 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 	int r, rc;
 
 	/* A /dev/mapper path is looked up once: its node goes before the device. */
+	/* With @one_job, the job is the one the caller read into *dev. */
+	if (one_job)
+		last = *dev;
 	r = get_device(cmd, name, dev);
 	if (r >= 0)
 		return r;
-	last = *dev;
+	if (!one_job)
+		last = *dev;
 	snprintf(dm_name, sizeof(dm_name), "%s", dev->name);
 	if (progress || timeout)
 		start_ticker();
@@ -989,6 +1003,11 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 		}
 		if (g != JM_GET_OK) {
 			rc = get_failed(cmd, dm_name, g);
+			break;
+		}
+		if (one_job && !same_job(&last, dev)) {
+			err("%s %s: its table was replaced meanwhile; nothing changed", cmd, name);
+			rc = EXIT_FAILED;
 			break;
 		}
 		last = *dev;
@@ -1096,16 +1115,7 @@ static int cmd_wait(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("wait: expected one device NAME");
-	return wait_job("wait", argv[optind], want, progress, timeout, &dev);
-}
-
-/* Whether @now is still the jobmirror segment of @was, on the same devices. */
-static bool same_job(const struct jm_device *was, const struct jm_device *now)
-{
-	return was->start == now->start && was->length == now->length &&
-	       was->table.mode == now->table.mode &&
-	       !strcmp(was->table.source, now->table.source) &&
-	       !strcmp(was->table.dest, now->table.dest);
+	return wait_job("wait", argv[optind], want, progress, timeout, false, &dev);
 }
 
 /* The last step of complete: @dev becomes linear on its dest (@dest, a path). */
@@ -1165,7 +1175,7 @@ static int cmd_complete(int argc, char **argv)
 		/* A stream completes by itself once every region is in the dest. */
 		printf("%s: waiting for the stream to populate %s\n", dev.name, dest);
 		fflush(stdout);
-		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, &dev);
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, true, &dev);
 		if (r)
 			return r;
 	} else if (dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
@@ -1175,7 +1185,7 @@ static int cmd_complete(int argc, char **argv)
 		printf("%s: complete sent: copying what is dirty and flushing %s\n", dev.name, dest);
 		fflush(stdout);
 		/* wait_job() refills dev: pass it the name from argv. */
-		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, &dev);
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, true, &dev);
 		if (r)
 			return r;
 	}

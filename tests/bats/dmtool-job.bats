@@ -277,15 +277,20 @@ setup() {
 	[ "$rc" -eq 3 ]
 }
 
-@test "dmtool wait and complete take a device another dmtool complete already pivoted as completed" {
+# slow_flush_job: jmb-d, a ready mirror of jmb-s (16 MiB of ram0) to
+# jmb-t, whose flushes take 2 s: a complete waits that long at least.
+slow_flush_job() {
 	modprobe dm-delay
 	linear_dev jmb-s /dev/ram0 32768
-	# Flushes of the dest take 2 s: a complete waits that long at least.
 	cache_dev jmb-c1 17
 	dmsetup create jmb-t --table \
 		"0 32768 delay $CACHE_DEV 0 0 $CACHE_DEV 0 0 $CACHE_DEV 0 2000"
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-s --dest /dev/mapper/jmb-t
 	"$DMTOOL" wait jmb-d --for ready --timeout 60
+}
+
+@test "dmtool wait and complete take a device another dmtool complete already pivoted as completed" {
+	slow_flush_job
 	for waiter in "wait jmb-d --for done" "complete jmb-d"; do
 		# The waiter sleeps in the event wait; stopped, it sees the job only
 		# after another dmtool complete reloaded the device as linear.
@@ -312,6 +317,27 @@ setup() {
 		"$DMTOOL" wait jmb-d --for ready --timeout 60
 	done
 	grep -q "already reloaded as linear" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "dmtool complete leaves alone a device whose table another job took while it waited" {
+	slow_flush_job
+	"$DMTOOL" complete jmb-d >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	sleep 0.5
+	kill -STOP $pid
+	# Meanwhile another job, on another dest, takes the device; its resume
+	# is an event that wakes the waiter.
+	dmsetup reload jmb-d --table "0 32768 jobmirror mirror /dev/mapper/jmb-s /dev/ram2 - 128 1 start_paused"
+	dmsetup resume jmb-d
+	kill -CONT $pid
+	dmsetup message jmb-d 0 resume
+	rc=0
+	wait_gone $pid 20 || rc=$?
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" >&2
+	[ "$rc" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "dmtool: complete jmb-d: its table was replaced meanwhile; nothing changed" ]
+	# The other job's table is untouched.
+	[ "$(dmsetup table jmb-d | cut -d' ' -f3,4,6)" = "jobmirror mirror 1:2" ]
 }
 
 @test "dmtool complete does not reload while user writes are held, and keeps a read-only device read-only" {

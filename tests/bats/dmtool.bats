@@ -154,10 +154,11 @@ load helpers
 	# watch stops at the first event it cannot write.
 	"$DMTOOL" watch jmb-a >/dev/full 2>"$BATS_TEST_TMPDIR/err" 3>&- &
 	local w=$! i
-	sleep 0.3
-	dmsetup message jmb-a 0 resume
+	# Events until it stops: it may not listen yet when the first comes.
 	for ((i = 0; i < 50; i++)); do
 		kill -0 $w 2>/dev/null || break
+		dmsetup message jmb-a 0 resume 2>/dev/null || true
+		dmsetup message jmb-a 0 pause 2>/dev/null || true
 		sleep 0.2
 	done
 	kill $w 2>/dev/null && false
