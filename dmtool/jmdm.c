@@ -378,9 +378,9 @@ static int simple_task(const char *name, int type)
 /* Whether the jobmirror table words @params name @dest as the dest. */
 static bool segment_dest_is(const char *params, const char *dest)
 {
-	char word[JM_WORD_MAX];
+	struct jm_table tb;
 
-	return params && sscanf(params, "%*s %*s %63s", word) == 1 && !strcmp(word, dest);
+	return params && !jm_parse_table(params, &tb) && !strcmp(tb.dest, dest);
 }
 
 int jm_dm_reload_linear(const struct jm_device *dev, const char *dest,

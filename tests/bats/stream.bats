@@ -418,6 +418,5 @@ expect_sum() {
 	run jm_create jmb-s 32768 stream /dev/ram0 /dev/ram1 "$sd" 128
 	[ "$status" -ne 0 ]
 	log_since_start | grep -q "jobmirror: cannot open the metadata device '$sd'"
-	echo N >/sys/module/scsi_debug/parameters/wp
-	modprobe -r scsi_debug
+	# (teardown makes the disk writable again and unloads scsi_debug)
 }
