@@ -810,6 +810,7 @@ static void jm_meta_snapshot_finish(struct jobmirror *jm, unsigned long *snap)
 static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 			      bool may_complete, bool *first_failure)
 {
+	unsigned long weight = bitmap_weight(snap, jm->nr_regions);
 	enum dm_jobmirror_state state;
 	bool completed, paused, taken_back;
 	char name[DM_NAME_LEN];
@@ -832,6 +833,15 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	if (completed && jm->intent && !jm->pivot_durable &&
 	    (!may_complete || !jm->flushed || state != DM_JOBMIRROR_STATE_READY))
 		completed = false;
+	/*
+	 * A stream's flag needs a snapshot with every region populated: then
+	 * this commit's dest flush, sent after the snapshot, covers them all.
+	 * A commit that took its snapshot before the last copies ended, and
+	 * gets here after jm_stream_done() set the flag, leaves it to the
+	 * next commit.
+	 */
+	if (completed && !jm->intent && weight)
+		completed = false;
 	spin_unlock_irq(&jm->lock);
 	lockdep_assert_held(&jm->meta_lock);
 	/* A write that fails may still have put the flag on the device. */
@@ -842,8 +852,7 @@ static int jm_meta_write_snap(struct jobmirror *jm, const unsigned long *snap,
 	if (!r)
 		r = jm_meta_write_area(jm, !jm->meta_area, jm->meta_seq + 1,
 				       (completed ? JM_META_F_COMPLETED : 0) |
-				       (paused ? JM_META_F_PAUSED : 0), snap,
-				       bitmap_weight(snap, jm->nr_regions), state);
+				       (paused ? JM_META_F_PAUSED : 0), snap, weight, state);
 	/* An outage of the metadata device begins with a failed write. */
 	*first_failure = r && jm->intent && !jm->meta_write_failed;
 	jm->meta_write_failed = r != 0;

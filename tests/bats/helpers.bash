@@ -225,30 +225,15 @@ fail_dev() {
 # meta_set_version DEV VERSION: give each valid metadata header of DEV
 # (blocks 0 and 1) format version VERSION, with a good checksum.
 meta_set_version() {
-	local b
-	for b in 0 1; do
-		dd if="$1" bs=4k skip=$b count=1 iflag=direct status=none |
-			python3 -c '
-import struct, sys
-def crc32c(data):
-    crc = 0xffffffff
-    for x in data:
-        crc ^= x
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
-    return crc
-b = bytearray(sys.stdin.buffer.read())
-magic, crc = struct.unpack_from("<II", b, 0)
-struct.pack_into("<I", b, 4, 0)
-if magic == 0x444d4d4a and crc32c(b) == crc:
-    struct.pack_into("<I", b, 8, int(sys.argv[1]))
-    struct.pack_into("<I", b, 4, crc32c(b))
-else:
-    struct.pack_into("<I", b, 4, crc)
-sys.stdout.buffer.write(b)' "$2" >"$BATS_TEST_TMPDIR/header"
-		dd if="$BATS_TEST_TMPDIR/header" of="$1" bs=4k seek=$b count=1 oflag=direct \
-			conv=notrunc status=none
-	done
+	dd if="$1" bs=4k count=2 iflag=direct status=none |
+		python3 "$BATS_TEST_DIRNAME/metahdr.py" version "$2" >"$BATS_TEST_TMPDIR/header"
+	dd if="$BATS_TEST_TMPDIR/header" of="$1" bs=4k count=2 oflag=direct conv=notrunc status=none
+}
+
+# meta_headers DEV: "seq flags bits_set" of each valid header of DEV.
+meta_headers() {
+	dd if="$1" bs=4k count=2 iflag=direct status=none |
+		python3 "$BATS_TEST_DIRNAME/metahdr.py" show
 }
 
 # heal_dev NAME DEV SECTORS
