@@ -244,6 +244,14 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 	int op = jm_bio_op(jb), err = blk_status_to_errno(status);
 	enum dm_jobmirror_policy policy = jm_policy_for(jm, op, err);
 
+	/*
+	 * A readahead: the page cache drops the pages and reads those it
+	 * needs again, each under the policy.  Holding it would stop the
+	 * device for pages nobody asked for; ignoring it would make pages
+	 * of garbage uptodate.
+	 */
+	if (jb->bi_opf & REQ_RAHEAD)
+		policy = DM_JOBMIRROR_POLICY_REPORT;
 	jm->io_errors++;
 	*requeue = false;
 	if (policy == DM_JOBMIRROR_POLICY_STOP) {

@@ -303,6 +303,43 @@ job() {
 	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -eq 1 ]
 }
 
+@test "rerror stop reports a failed readahead; the read the reader needs still stops" {
+	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
+	job jmb-m rerror stop
+	blockdev --setra 256 /dev/mapper/jmb-m
+	watch_start jmb-m
+	# Buffered reads of the two pages just before the broken part: the
+	# second one looks sequential, so the page cache reads ahead into the
+	# broken part, and that readahead fails.  The page asked for is then
+	# read alone, and comes back.
+	dd if=/dev/mapper/jmb-m of="$BATS_TEST_TMPDIR/r" bs=4k skip=$((BAD / 8 - 2)) count=2 \
+		status=none 3>&- &
+	r=$!
+	rc=0
+	wait_gone $r 20 || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(md5sum <"$BATS_TEST_TMPDIR/r")" = \
+	  "$(dd if=/dev/ram0 bs=4k skip=$((BAD / 8 - 2)) count=2 iflag=direct status=none | md5sum)" ]
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	dmsetup status jmb-m >&2
+	[ "$(status_word jmb-m 9 | cut -d/ -f3)" -ge 1 ]
+	# A page in the broken part is read alone after its readahead failed:
+	# that read stops io.
+	dd if=/dev/mapper/jmb-m of=/dev/null bs=4k skip=$((BAD / 8)) count=1 status=none 3>&- &
+	r=$!
+	wait_io jmb-m stopped
+	[ "$(status_word jmb-m 7)" -eq 1 ]
+	heal_dev jmb-src /dev/ram0 $LEN
+	dmsetup message jmb-m 0 continue
+	wait_gone $r 20
+	watch_stop
+	# Readaheads reported, the one read stopped.
+	event_fields IO_ERROR operation action >"$BATS_TEST_TMPDIR/ev"
+	[ "$(sort -u "$BATS_TEST_TMPDIR/ev" | tr '\n' ,)" = "read report,read stop," ]
+	[ "$(grep -c stop "$BATS_TEST_TMPDIR/ev")" -eq 1 ]
+}
+
 @test "suspend with held writes: flushing fails them in bounded time, noflush plus reload releases them" {
 	break_dev jmb-src /dev/ram0 $LEN $BAD $BADLEN
 	job jmb-m werror stop
