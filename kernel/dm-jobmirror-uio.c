@@ -260,15 +260,6 @@ static enum dm_jobmirror_policy jm_uio_policy(struct jobmirror *jm, struct bio *
 		 * retried, up to their own timeout and policy.
 		 */
 		if (jm->io_state != DM_JOBMIRROR_IO_STOPPED) {
-			/*
-			 * The last bio of a hang failed with another error
-			 * (ENOSPC, say): the device answers, the hang is over.
-			 */
-			if (jm->io_state == DM_JOBMIRROR_IO_HUNG && !jm->nr_in_hang &&
-			    !jm->hang_unrecovered) {
-				jm->hang_unrecovered = true;
-				jm_hang_recovered_event(jm);
-			}
 			jm->io_state = DM_JOBMIRROR_IO_STOPPED;
 			jm->stop_op = op;
 			jm->stop_errno = err;
@@ -492,7 +483,7 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 	bool retry = jb->hang_retry;
 	unsigned long flags;
 	bool kick = false;
-	bool requeue;
+	bool requeue, was_in_hang;
 	int r;
 
 	if (!*error && likely(!retry && !READ_ONCE(jm->hang_expired)))
@@ -530,7 +521,18 @@ int jm_uio_end_io(struct jobmirror *jm, struct bio *bio, blk_status_t *error)
 			r = DM_ENDIO_INCOMPLETE;
 		}
 	} else {
+		was_in_hang = jb->in_hang;
 		jm_hang_leave(jm, jb);
+		/*
+		 * The last bio of a hang failed with another error (ENOSPC,
+		 * say): the device answers, so the hang is over, and its event
+		 * comes before the policy's.
+		 */
+		if (!jm->nr_in_hang && !jm->hang_unrecovered &&
+		    (was_in_hang || jm->io_state == DM_JOBMIRROR_IO_HUNG)) {
+			jm->hang_unrecovered = true;
+			jm_hang_recovered_event(jm);
+		}
 		policy = jm_uio_policy(jm, bio, *error, &requeue);
 		if (requeue)
 			r = DM_ENDIO_REQUEUE;

@@ -417,6 +417,29 @@ src_table() {
 	[[ "$output" == *"jmb-m: IO_HANG_RECOVERED: write eio at sector 8: the hang is over"* ]]
 }
 
+@test "a hung write whose retry fails with ENOSPC under werror report: IO_HANG_RECOVERED, then the error" {
+	thin_setup 2
+	dd if=/dev/zero of=/dev/mapper/jmb-thin bs=64k count=32 oflag=direct status=none
+	src_table error
+	hang_job jmb-m 20 werror report start_paused
+	watch_start jmb-m
+	dd if=/dev/urandom of=/dev/mapper/jmb-m bs=4k seek=1 count=1 oflag=direct status=none \
+		2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	writer=$!
+	wait_io jmb-m hung
+	src_table "linear /dev/mapper/jmb-thin 65536"
+	rc=0
+	wait_gone $writer || rc=$?
+	[ "$rc" -ne 0 ]
+	grep -q "No space left on device" "$BATS_TEST_TMPDIR/err"
+	[ "$(status_word jmb-m 6)" = running ]
+	[ "$(status_word jmb-m 7)" -eq 0 ]
+	watch_stop
+	[ "$(jq -r .event "$JM_EVENTS" | grep '^IO_' | tr '\n' ' ')" = \
+	  "IO_HANG IO_HANG_RECOVERED IO_ERROR " ]
+	[ "$(event_fields IO_ERROR operation action reason)" = "write report enospc" ]
+}
+
 @test "a write that continue resent fails during a noflush suspend: after the resume nothing stays stuck" {
 	modprobe dm_delay
 	hang_job jmb-m 1 start_paused werror stop
