@@ -945,16 +945,64 @@ static bool same_job(const struct jm_device *was, const struct jm_device *now)
 	       !strcmp(was->table.dest, now->table.dest);
 }
 
+/* Which job a wait follows. */
+enum wait_scope {
+	WAIT_ANY_JOB,		/* whatever job the device holds */
+	WAIT_ONE_JOB,		/* the caller's; a table of another job ends the wait */
+	WAIT_COMPLETING,	/* WAIT_ONE_JOB, a mirror sent complete: see complete_again() */
+};
+
+/*
+ * While complete waits, a table reload with the same devices may start
+ * the job again: the new job never got the complete, and would stay
+ * ready for ever.  Within one job the state never goes back before
+ * ready, and event_seq, offset and len never go back; every event of
+ * the job adds to event_seq, and only events wake the wait.  So a job
+ * started again shows as one of those going back, or as a wake-up with
+ * event_seq unchanged (@first: @was is from before the wait, no wake-up
+ * yet).  Once that job is ready, complete is sent to it as well.
+ * Returns -1 to go on waiting, or an exit status.
+ */
+static int complete_again(const char *cmd, const struct jm_device *was,
+			  const struct jm_device *now, bool first, bool *restarted)
+{
+	const struct jm_status *a = &was->status, *b = &now->status;
+	int r;
+
+	if (b->state == DM_JOBMIRROR_STATE_RUNNING || b->state == DM_JOBMIRROR_STATE_PAUSED ||
+	    b->event_seq < a->event_seq || b->offset < a->offset || b->len < a->len ||
+	    (!first && b->event_seq == a->event_seq))
+		*restarted = true;
+	if (!*restarted || b->state != DM_JOBMIRROR_STATE_READY)
+		return -1;
+	*restarted = false;
+	r = jm_dm_message(now, "complete");
+	if (r == -ENXIO)
+		return get_failed(cmd, now->name, JM_GET_NO_DEVICE);
+	/* Not ready any more, or it had the complete after all. */
+	if (r == -EBUSY)
+		return -1;
+	if (r) {
+		err("%s %s: %s", cmd, now->name, strerror(-r));
+		return EXIT_FAILED;
+	}
+	printf("%s: the job was started again by a table reload: complete sent again\n",
+	       now->name);
+	fflush(stdout);
+	return -1;
+}
+
 /*
  * Wait until the job of @name is ready (or past it) or done.  Sleeps in
  * the dm event wait, woken by the target's events and, for --progress or
- * --timeout, by a 1 s ticker.  With @one_job, a table replaced meanwhile
- * by one of another job (other devices) ends the wait with exit 1.
- * Returns an exit status; *dev is the last state seen.
+ * --timeout, by a 1 s ticker.  With @scope past WAIT_ANY_JOB, a table
+ * replaced meanwhile by one of another job (other devices) ends the wait
+ * with exit 1.  Returns an exit status; *dev is the last state seen.
  */
 static int wait_job(const char *cmd, const char *name, enum wait_for want, bool progress,
-		    uint64_t timeout, bool one_job, struct jm_device *dev)
+		    uint64_t timeout, enum wait_scope scope, struct jm_device *dev)
 {
+	bool one_job = scope != WAIT_ANY_JOB, restarted = false;
 	bool tty = progress && isatty(STDOUT_FILENO);
 	uint64_t last_offset = 0, rate = 0;
 	int last_tick = 0;
@@ -1009,6 +1057,11 @@ static int wait_job(const char *cmd, const char *name, enum wait_for want, bool 
 			err("%s %s: its table was replaced meanwhile; nothing changed", cmd, name);
 			rc = EXIT_FAILED;
 			break;
+		}
+		if (scope == WAIT_COMPLETING) {
+			rc = complete_again(cmd, &last, dev, first, &restarted);
+			if (rc >= 0)
+				break;
 		}
 		last = *dev;
 		st = dev->status.state;
@@ -1115,7 +1168,7 @@ static int cmd_wait(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error("wait: expected one device NAME");
-	return wait_job("wait", argv[optind], want, progress, timeout, false, &dev);
+	return wait_job("wait", argv[optind], want, progress, timeout, WAIT_ANY_JOB, &dev);
 }
 
 /* The last step of complete: @dev becomes linear on its dest (@dest, a path). */
@@ -1175,7 +1228,7 @@ static int cmd_complete(int argc, char **argv)
 		/* A stream completes by itself once every region is in the dest. */
 		printf("%s: waiting for the stream to populate %s\n", dev.name, dest);
 		fflush(stdout);
-		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, true, &dev);
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, WAIT_ONE_JOB, &dev);
 		if (r)
 			return r;
 	} else if (dev.status.state != DM_JOBMIRROR_STATE_COMPLETED) {
@@ -1185,7 +1238,7 @@ static int cmd_complete(int argc, char **argv)
 		printf("%s: complete sent: copying what is dirty and flushing %s\n", dev.name, dest);
 		fflush(stdout);
 		/* wait_job() refills dev: pass it the name from argv. */
-		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, true, &dev);
+		r = wait_job("complete", argv[optind], WAIT_DONE, false, 0, WAIT_COMPLETING, &dev);
 		if (r)
 			return r;
 	}

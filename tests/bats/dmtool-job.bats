@@ -340,6 +340,32 @@ slow_flush_job() {
 	[ "$(dmsetup table jmb-d | cut -d' ' -f3,4,6)" = "jobmirror mirror 1:2" ]
 }
 
+@test "dmtool complete sends complete again to the job a reload of the same table started again" {
+	slow_flush_job
+	"$DMTOOL" complete jmb-d >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q "complete sent" "$BATS_TEST_TMPDIR/out" && break
+		sleep 0.1
+	done
+	# The dest's flush for the pivot takes 2 s.  Meanwhile the same table
+	# is loaded again: its job copies from scratch, and is ready with no
+	# complete of its own.
+	dmsetup reload jmb-d --table "$(dmsetup table jmb-d)"
+	dmsetup resume jmb-d
+	rc=0
+	wait_gone $pid 40 || rc=$?
+	kill $pid 2>/dev/null || :
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err" >&2
+	[ "$rc" -eq 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+	grep -qx "jmb-d: the job was started again by a table reload: complete sent again" \
+		"$BATS_TEST_TMPDIR/out"
+	[ "$(dmsetup table jmb-d | cut -d' ' -f3,4)" = \
+		"linear $(dmsetup info -c --noheadings -o major,minor --separator : jmb-t)" ]
+	[ "$(sum_dev /dev/mapper/jmb-d 16)" = "$(sum_dev /dev/mapper/jmb-s 16)" ]
+}
+
 @test "dmtool complete does not reload while user writes are held, and keeps a read-only device read-only" {
 	paths_setup
 	"$DMTOOL" create jmb-d --mode mirror --source /dev/mapper/jmb-src \
