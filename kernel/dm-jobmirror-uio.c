@@ -648,20 +648,24 @@ void jm_uio_presuspend(struct jobmirror *jm)
 	/* Sent once more or given back: out of the hang. */
 	bio_list_for_each(bio, &jm->hung)
 		jm_hang_leave(jm, jm_bio_data(bio));
-	/* Oldest first: hung, held by stop, then waiting. */
+	/* Oldest first: hung, held by stop, ... */
 	bio_list_merge(&list, &jm->hung);
 	bio_list_merge(&list, &jm->held);
-	bio_list_merge(&list, &jm->waiting);
-	bio_list_init(&jm->hung);
-	bio_list_init(&jm->held);
-	bio_list_init(&jm->waiting);
-	/* Bios waiting for a metadata commit: dm keeps them too. */
+	/*
+	 * ... bios waiting for a metadata commit, which dm keeps too (they
+	 * were mapped while io was running, before any that waits) ...
+	 */
 	if (noflush) {
 		bio_list_merge(&list, &jm->meta_wait);
 		bio_list_merge(&list, &jm->commit_bios);
 		bio_list_init(&jm->meta_wait);
 		bio_list_init(&jm->commit_bios);
 	}
+	/* ... then those that waited behind a failure. */
+	bio_list_merge(&list, &jm->waiting);
+	bio_list_init(&jm->hung);
+	bio_list_init(&jm->held);
+	bio_list_init(&jm->waiting);
 	jm->nr_hung = 0;
 	jm->nr_held = 0;
 	jm->nr_waiting = 0;
